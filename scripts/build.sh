@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+echo "skiff: build" >&2
+rm -rf dist
+bash scripts/node.sh node_modules/typescript/bin/tsc -p tsconfig.build.json
+if [ -f dist/scripts/gen-openapi.js ]; then
+  bash scripts/node.sh dist/scripts/gen-openapi.js
+fi

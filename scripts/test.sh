@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole check: host packages, npm ci, build, lint, type check, unit, integration and e2e suites.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/deps.sh
+echo "skiff: lint" >&2
+node_modules/.bin/biome check .
+echo "skiff: type check" >&2
+bash scripts/node.sh node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+echo "skiff: tests" >&2
+bash scripts/node.sh node_modules/vitest/vitest.mjs run "$@"
