@@ -1,0 +1,254 @@
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { register } from 'prom-client';
+import { StatusError, internalError, unauthorized } from '../../api/errors.js';
+import type { KubeObject } from '../../api/object.js';
+import { buildV3GroupVersion, buildV3Root } from '../../api/openapi/index.js';
+import { RESOURCES, type ResourceDef } from '../../api/resources.js';
+import type { Store } from '../storage/store.js';
+import type { Authenticator } from './authn/authenticator.js';
+import type { UserInfo } from './authn/user-info.js';
+import { decodeObjectBody, parseAccept, readBody, writeJson, writeStatusError } from './codec.js';
+import { Discovery, REVIEW_RESOURCES } from './discovery.js';
+import { ResourceHandler, notFoundPath, storeKey } from './handlers/resource-handler.js';
+import { answerReview } from './handlers/reviews.js';
+import { type ApiMetrics, apiMetrics } from './metrics.js';
+import type { Pki } from './pki.js';
+import type { KindHooks } from './registry/hooks.js';
+import { jobHooks, resetStatusHooks } from './registry/job-hooks.js';
+import { namespaceHooks } from './registry/namespace-hooks.js';
+import { podHooks } from './registry/pod-hooks.js';
+import { ResourceStore } from './registry/resource-store.js';
+import { ServiceAllocator } from './registry/service-allocator.js';
+import { serviceHooks } from './registry/service-hooks.js';
+import { type RequestInfo, parseRequestInfo } from './request-info.js';
+import { versionInfo } from './version.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  pki: Pki;
+  authenticator: Authenticator;
+  bindAddress: string;
+  securePort: number;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  log: Logger;
+  resources?: readonly ResourceDef[];
+}
+
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const RESET_STATUS_KINDS = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'CronJob']);
+
+/**
+ * The HTTPS API server. Each request goes through the stages authentication -> authorization
+ * -> handler (admission, validation and storage happen in the registry).
+ */
+export class ApiServer {
+  readonly stores: Map<string, ResourceStore>;
+  readonly allocator: ServiceAllocator;
+  private readonly server: Server;
+  private readonly discovery: Discovery;
+  private readonly handler: ResourceHandler;
+  private readonly metrics: ApiMetrics;
+  private readonly resources: readonly ResourceDef[];
+  private openapiRoot: object | undefined;
+  private readonly openapiGroupVersions = new Map<string, object | undefined>();
+
+  constructor(private readonly o: ApiServerOptions) {
+    this.resources = o.resources ?? RESOURCES;
+    this.metrics = apiMetrics();
+    this.allocator = new ServiceAllocator(o.store, o.serviceClusterIpRange, o.serviceNodePortRange);
+    this.stores = new Map();
+    for (const def of this.resources) {
+      this.stores.set(storeKey(def.group, def.version, def.plural), new ResourceStore(def, o.store, this.hooksFor(def)));
+    }
+    this.discovery = new Discovery(this.resources);
+    this.handler = new ResourceHandler({ stores: this.stores, metrics: this.metrics });
+    this.server = createServer(
+      {
+        key: o.pki.servingKeyPem,
+        cert: o.pki.servingCertPem,
+        ca: [o.pki.caCertPem],
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => void this.serve(req, res),
+    );
+    this.server.keepAliveTimeout = 65_000;
+    this.server.headersTimeout = 66_000;
+    this.server.requestTimeout = 0;
+  }
+
+  store(group: string, version: string, plural: string): ResourceStore {
+    const s = this.stores.get(storeKey(group, version, plural));
+    if (!s) throw new Error(`no store for ${group}/${version}/${plural}`);
+    return s;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.o.securePort, this.o.bindAddress, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = this.server.address() as AddressInfo;
+    this.o.log.info({ address: addr.address, port: addr.port }, 'apiserver listening');
+    return addr;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private hooksFor(def: ResourceDef): KindHooks | undefined {
+    if (def.group === '' && def.kind === 'Pod') return podHooks;
+    if (def.group === '' && def.kind === 'Namespace') return namespaceHooks;
+    if (def.group === '' && def.kind === 'Service') return serviceHooks(this.allocator);
+    if (def.group === 'batch' && def.kind === 'Job') return jobHooks;
+    if (def.group === 'apps' || (def.group === 'batch' && RESET_STATUS_KINDS.has(def.kind))) {
+      return RESET_STATUS_KINDS.has(def.kind) ? resetStatusHooks : undefined;
+    }
+    return undefined;
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'https://localhost');
+    let info: RequestInfo | undefined;
+    let verb = (req.method ?? 'GET').toLowerCase();
+    let resource = '';
+    const mutating = verb !== 'get' && verb !== 'head';
+    this.metrics.inflight.inc({ kind: mutating ? 'mutating' : 'readOnly' });
+    try {
+      info = parseRequestInfo(req.method ?? 'GET', url);
+      if (info.isResourceRequest) {
+        verb = info.verb;
+        resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+      }
+      const user = await this.o.authenticator.authenticate(req);
+      if (!user && !PUBLIC_PATHS.has(url.pathname)) throw unauthorized();
+      // Authorization: every authenticated user may do everything until RBAC lands.
+      if (info.isResourceRequest) {
+        if (REVIEW_RESOURCES.some((r) => r.group === info?.group && r.plural === info.resource)) {
+          await this.serveReview(req, res, info.resource, user as UserInfo);
+        } else {
+          await this.handler.handle(req, res, url, info, user as UserInfo);
+        }
+      } else {
+        await this.serveNonResource(req, res, url);
+      }
+    } catch (e) {
+      this.fail(res, e, req);
+    } finally {
+      this.metrics.inflight.dec({ kind: mutating ? 'mutating' : 'readOnly' });
+      this.metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
+      if (verb !== 'watch' && !(verb === 'connect')) {
+        this.metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      }
+    }
+  }
+
+  private fail(res: ServerResponse, e: unknown, req: IncomingMessage): void {
+    let err: StatusError;
+    if (e instanceof StatusError) {
+      err = e;
+    } else {
+      this.o.log.error({ err: e, method: req.method, url: req.url }, 'request failed');
+      err = internalError(e instanceof Error ? e.message : String(e));
+    }
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    writeStatusError(res, err);
+  }
+
+  private async serveReview(req: IncomingMessage, res: ServerResponse, resource: string, user: UserInfo): Promise<void> {
+    if (req.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', `only create is supported on ${resource}`);
+    const body = decodeObjectBody(req.headers['content-type'], await readBody(req)) as KubeObject;
+    writeJson(res, 201, answerReview(resource, body ?? { metadata: {} }, user));
+  }
+
+  private async serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const accept = parseAccept(req.headers.accept);
+    switch (path) {
+      case '/version':
+        return writeJson(res, 200, versionInfo());
+      case '/healthz':
+      case '/livez':
+        return text(res, 200, 'ok');
+      case '/readyz': {
+        const healthy = await this.o.store.healthy();
+        return text(res, healthy ? 200 : 503, healthy ? 'ok' : '[-]etcd failed: etcd does not answer\nreadyz check failed');
+      }
+      case '/metrics': {
+        const body = await register.metrics();
+        res.writeHead(200, { 'Content-Type': register.contentType });
+        res.end(body);
+        return;
+      }
+      case '/api':
+        if (accept.aggregatedDiscovery) return this.aggregated(res, true, accept.aggregatedDiscovery);
+        return writeJson(res, 200, this.discovery.apiVersions(`${req.socket.localAddress ?? '127.0.0.1'}:${this.o.securePort}`));
+      case '/apis':
+        if (accept.aggregatedDiscovery) return this.aggregated(res, false, accept.aggregatedDiscovery);
+        return writeJson(res, 200, this.discovery.apiGroupList());
+      case '/openapi/v3':
+        this.openapiRoot ??= buildV3Root(this.resources);
+        return writeJson(res, 200, this.openapiRoot);
+      case '/':
+        return writeJson(res, 200, {
+          paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/metrics', '/openapi/v3', '/readyz', '/version'],
+        });
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const gvPath = path.slice('/openapi/v3/'.length);
+      const m = /^(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(gvPath);
+      if (m) {
+        const group = m[1] ? '' : m[2];
+        const version = m[1] ?? m[3];
+        const key = `${group}/${version}`;
+        if (!this.openapiGroupVersions.has(key)) {
+          this.openapiGroupVersions.set(key, buildV3GroupVersion(group, version, this.resources));
+        }
+        const doc = this.openapiGroupVersions.get(key);
+        if (doc) return writeJson(res, 200, doc);
+      }
+      throw notFoundPath();
+    }
+    const apiV1 = /^\/api\/(v1)$/.exec(path);
+    const groupPath = /^\/apis\/([^/]+)$/.exec(path);
+    const gvPath = /^\/apis\/([^/]+)\/([^/]+)$/.exec(path);
+    const doc = apiV1
+      ? this.discovery.resourceList('', 'v1')
+      : groupPath
+        ? this.discovery.apiGroup(groupPath[1])
+        : gvPath
+          ? this.discovery.resourceList(gvPath[1], gvPath[2])
+          : undefined;
+    if (doc) return writeJson(res, 200, doc);
+    throw notFoundPath();
+  }
+
+  private aggregated(res: ServerResponse, legacy: boolean, version: 'v2' | 'v2beta1'): void {
+    writeJson(
+      res,
+      200,
+      this.discovery.aggregated(legacy, version),
+      `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`,
+    );
+  }
+}
+
+function text(res: ServerResponse, code: number, body: string): void {
+  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}

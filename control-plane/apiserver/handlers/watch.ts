@@ -1,0 +1,78 @@
+import type { ServerResponse } from 'node:http';
+import type { Table } from '../../../api/tables/index.js';
+import { toTable } from '../../../api/tables/index.js';
+import type { KubeObject } from '../../../api/object.js';
+import type { ResourceDef } from '../../../api/resources.js';
+import type { StoreWatch } from '../../storage/store.js';
+import { JSON_CONTENT_TYPE, TABLE_CONTENT_TYPE } from '../codec.js';
+import { StatusError } from '../../../api/errors.js';
+import { isStorageError } from '../../storage/store.js';
+import type { ApiMetrics } from '../metrics.js';
+
+/** Upstream's min-request-timeout is 1800 s; watches without timeoutSeconds end at a random point up to twice that. */
+const DEFAULT_MIN_TIMEOUT_SECONDS = 1800;
+
+export interface WatchStreamOptions {
+  def: ResourceDef;
+  table: boolean;
+  timeoutSeconds?: number;
+  metrics: ApiMetrics;
+  translate: (e: unknown) => unknown;
+}
+
+/** Streams store events as newline-delimited JSON watch events until the client leaves or the timeout. */
+export async function streamWatch(res: ServerResponse, watch: StoreWatch, opts: WatchStreamOptions): Promise<void> {
+  const timeout = (opts.timeoutSeconds ?? DEFAULT_MIN_TIMEOUT_SECONDS * (1 + Math.random())) * 1000;
+  const timer = setTimeout(() => watch.stop(), timeout);
+  const onClose = () => watch.stop();
+  res.on('close', onClose);
+  res.writeHead(200, {
+    'Content-Type': opts.table ? TABLE_CONTENT_TYPE : JSON_CONTENT_TYPE,
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
+  res.flushHeaders();
+  opts.metrics.watchers.inc({ resource: opts.def.plural });
+  let first = true;
+  try {
+    for await (const event of watch.events) {
+      let object: KubeObject | Table = event.object;
+      if (event.type !== 'BOOKMARK') {
+        object = withTypeMeta(opts.def, event.object);
+        if (opts.table) {
+          const table = toTable(opts.def, [event.object], { now: new Date() });
+          if (!first) table.columnDefinitions = [];
+          first = false;
+          object = table;
+        }
+      } else {
+        object = { kind: opts.def.kind, apiVersion: apiVersion(opts.def), metadata: event.object.metadata };
+      }
+      const ok = res.write(`${JSON.stringify({ type: event.type, object })}\n`);
+      if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (res.destroyed) break;
+    }
+  } catch (e) {
+    const err = isStorageError(e) ? opts.translate(e) : e;
+    const status =
+      err instanceof StatusError
+        ? err.toStatus()
+        : { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError', code: 500 };
+    if (!res.destroyed) res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+  } finally {
+    clearTimeout(timer);
+    res.off('close', onClose);
+    watch.stop();
+    opts.metrics.watchers.dec({ resource: opts.def.plural });
+    if (!res.destroyed) res.end();
+  }
+}
+
+function apiVersion(def: ResourceDef): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+function withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
+  if (obj.apiVersion && obj.kind) return obj;
+  return { apiVersion: apiVersion(def), kind: def.kind, ...obj };
+}
