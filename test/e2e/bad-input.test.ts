@@ -101,7 +101,7 @@ describe('bad input gets a metav1.Status and writes nothing', () => {
     expect((await server.fetch('GET', `${CM}/stale`)).json().data).toEqual({ a: '2' });
   });
 
-  it('answers 404 for unknown resources and 410 for compacted watches', async () => {
+  it('answers 404 for unknown resources and 400 for a malformed resourceVersion', async () => {
     await expectStatus(await server.fetch('GET', '/api/v1/nopes'), 404, 'NotFound');
     await expectStatus(await server.fetch('GET', '/apis/nothing.example.com/v1/things'), 404, 'NotFound');
     await expectStatus(await server.fetch('GET', `${CM}?resourceVersion=abc`), 400, 'BadRequest');
