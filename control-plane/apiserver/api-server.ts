@@ -13,6 +13,7 @@ import type { UserInfo } from './authn/user-info.js';
 import { decodeObjectBody, parseAccept, readBody, writeJson, writeStatusError } from './codec.js';
 import { Discovery, REVIEW_RESOURCES } from './discovery.js';
 import { ResourceHandler, notFoundPath, storeKey } from './handlers/resource-handler.js';
+import { KubeletProxy } from './handlers/kubelet-proxy.js';
 import { answerReview } from './handlers/reviews.js';
 import { type ApiMetrics, apiMetrics } from './metrics.js';
 import type { Pki } from './pki.js';
@@ -30,6 +31,8 @@ export interface ApiServerOptions {
   store: Store;
   pki: Pki;
   authenticator: Authenticator;
+  /** Client certificate the API server presents to kubelets (log, exec, port-forward, node proxy). */
+  kubeletClient: { certPem: string; keyPem: string };
   bindAddress: string;
   securePort: number;
   serviceClusterIpRange: string;
@@ -65,7 +68,12 @@ export class ApiServer {
       this.stores.set(storeKey(def.group, def.version, def.plural), new ResourceStore(def, o.store, this.hooksFor(def)));
     }
     this.discovery = new Discovery(this.resources);
-    this.handler = new ResourceHandler({ stores: this.stores, metrics: this.metrics });
+    const kubeletProxy = new KubeletProxy(() => this.store('', 'v1', 'nodes'), o.kubeletClient);
+    this.handler = new ResourceHandler({
+      stores: this.stores,
+      metrics: this.metrics,
+      connect: (req, res, info, store) => kubeletProxy.serve(req, res, info, store),
+    });
     this.server = createServer(
       {
         key: o.pki.servingKeyPem,

@@ -10,7 +10,7 @@ import { UnionAuthenticator } from './authn/authenticator.js';
 import { X509Authenticator } from './authn/x509-authenticator.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { writeKubeconfig } from './kubeconfig-file.js';
-import { ensurePki } from './pki.js';
+import { ensurePki, issueClientCertificate } from './pki.js';
 import { firstServiceIp } from './registry/service-allocator.js';
 
 export interface ApiServerRunOptions {
@@ -63,9 +63,11 @@ export async function startApiServer(o: ApiServerRunOptions): Promise<RunningApi
     hostnames: [hostname(), 'localhost'],
     ips: [...new Set(['127.0.0.1', kubernetesServiceIp, advertiseAddress, ...(o.bindAddress !== '0.0.0.0' ? [o.bindAddress] : [])])],
   });
+  const kubeletClient = await issueClientCertificate(pki, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] }, 365);
   const api = new ApiServer({
     store,
     pki,
+    kubeletClient,
     authenticator: new UnionAuthenticator([new X509Authenticator()]),
     bindAddress: o.bindAddress,
     securePort: o.securePort,
