@@ -126,16 +126,16 @@ describe('authentication over a real TLS server', () => {
     });
   });
 
-  it('authenticates a certificate issued later by the same CA', async () => {
+  it('authenticates a certificate issued later by the same CA, with every O as a group', async () => {
     const node = await issueClientCertificate(
       pki,
-      { commonName: 'system:node:w1', organizations: ['system:nodes'] },
+      { commonName: 'system:node:w1', organizations: ['system:nodes', 'skiff:agents'] },
       1,
     );
     const reply = await get({ cert: node.certPem, key: node.keyPem });
     expect(reply.body).toEqual({
       kind: 'WhoAmI',
-      user: { username: 'system:node:w1', groups: ['system:nodes', SYSTEM_AUTHENTICATED] },
+      user: { username: 'system:node:w1', groups: ['system:nodes', 'skiff:agents', SYSTEM_AUTHENTICATED] },
     });
   });
 
