@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
@@ -84,6 +84,13 @@ export class ApiServer {
       },
       (req, res) => void this.serve(req, res),
     );
+    // Upgrade requests (exec/attach over WebSocket or SPDY) get a response bound to the raw socket.
+    this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+      if (head.length > 0) socket.unshift(head);
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as never);
+      void this.serve(req, res);
+    });
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
     this.server.requestTimeout = 0;
