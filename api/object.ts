@@ -1,10 +1,15 @@
 import type { ObjectMeta } from 'kubernetes-types/meta/v1.js';
 
+/** kubernetes-types marks server-set fields read-only; the server is the one that sets them. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export type ObjectMetadata = Mutable<ObjectMeta>;
+
 /** Any Kubernetes object as the API moves it around: typed metadata, the rest open. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata: ObjectMeta;
+  metadata: ObjectMetadata;
   [field: string]: unknown;
 }
 

@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const rawGet: number[] = [];
     for (let i = 0; i < SAMPLES; i++) {
       const body = JSON.stringify(pod(`raw-${i}`, 'bench'));
-      rawPut.push((await timed(() => etcd.put(`/bench-raw/pods/${i}`).value(body)))[0]);
+      rawPut.push((await timed(() => etcd.put(`/bench-raw/pods/${i}`).value(body).exec()))[0]);
     }
     for (let i = 0; i < SAMPLES; i++) rawGet.push((await timed(() => etcd.get(`/bench-raw/pods/${i}`).string()))[0]);
 

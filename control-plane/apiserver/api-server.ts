@@ -151,10 +151,11 @@ export class ApiServer {
       if (!user && !PUBLIC_PATHS.has(url.pathname)) throw unauthorized();
       // Authorization: every authenticated user may do everything until RBAC lands.
       if (info.isResourceRequest) {
-        if (REVIEW_RESOURCES.some((r) => r.group === info?.group && r.plural === info.resource)) {
-          await this.serveReview(req, res, info.resource, user as UserInfo);
+        const ri = info;
+        if (REVIEW_RESOURCES.some((r) => r.group === ri.group && r.plural === ri.resource)) {
+          await this.serveReview(req, res, ri.resource, user as UserInfo);
         } else {
-          await this.handler.handle(req, res, url, info, user as UserInfo);
+          await this.handler.handle(req, res, url, ri, user as UserInfo);
         }
       } else {
         await this.serveNonResource(req, res, url);

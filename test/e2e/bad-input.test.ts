@@ -25,12 +25,12 @@ async function count(): Promise<number> {
 
 describe('bad input gets a metav1.Status and writes nothing', () => {
   it('rejects requests without credentials with 401', async () => {
-    const res = await fetch(`${server.url}/api/v1/namespaces`, {
-      // @ts-expect-error undici option not in lib.dom types
-      dispatcher: new (await import('undici')).Agent({ connect: { rejectUnauthorized: false } }),
-    });
-    expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    const { Agent, request } = await import('undici');
+    const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    const res = await request(`${server.url}/api/v1/namespaces`, { dispatcher });
+    expect(res.statusCode).toBe(401);
+    expect(await res.body.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    await dispatcher.close();
   });
 
   it('rejects malformed JSON and YAML', async () => {

@@ -24,7 +24,7 @@ export function answerReview(resource: string, body: KubeObject, user: UserInfo)
       return {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'SelfSubjectReview',
-        metadata: { creationTimestamp: null } as KubeObject['metadata'],
+        metadata: { creationTimestamp: null } as unknown as KubeObject['metadata'],
         status: { userInfo: { username: user.username, uid: user.uid, groups: user.groups, extra: user.extra } },
       };
     default:

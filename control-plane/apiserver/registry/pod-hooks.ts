@@ -24,9 +24,9 @@ export const podHooks: KindHooks = {
 /** Binding a pod to a node: sets spec.nodeName once and marks it scheduled. */
 export function bindPod(obj: KubeObject, nodeName: string, now: string): KubeObject {
   const pod = obj as unknown as Pod;
-  pod.spec = { ...(pod.spec ?? { containers: [] }), nodeName };
+  obj.spec = { ...(pod.spec ?? { containers: [] }), nodeName };
   const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
   conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: now });
-  pod.status = { ...(pod.status ?? {}), conditions };
+  obj.status = { ...(pod.status ?? {}), conditions };
   return obj;
 }
