@@ -250,7 +250,8 @@ function readMapEntry(
   // A map entry without a value holds the value type's zero (gogo leaves out nil bytes).
   if (value === undefined) value = zeroMapValue(valueKind);
   const map = (out[field.name] as Json | undefined) ?? {};
-  map[key] = value;
+  // Define rather than assign, so a "__proto__" key stays an ordinary own property.
+  Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
   out[field.name] = map;
 }
 
