@@ -6,6 +6,11 @@ import { WIRE_BYTES, WireFormatError, WireReader } from './reader.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 
+/** True for a Content-Type naming the Kubernetes protobuf encoding (parameters ignored). */
+export function isProtobufMediaType(contentType: string | undefined): boolean {
+  return contentType?.split(';')[0].trim().toLowerCase() === PROTOBUF_CONTENT_TYPE;
+}
+
 /** Every Kubernetes protobuf body starts with "k8s\0". */
 const MAGIC = [0x6b, 0x38, 0x73, 0x00] as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeProtobufObject } from '../../../api/protobuf/index.js';
+import { decodeProtobufObject, isProtobufMediaType } from '../../../api/protobuf/index.js';
 import {
   body,
   bool,
@@ -469,5 +469,14 @@ describe('decodeProtobufObject: wire details', () => {
         fieldsV1: JSON.parse(fields),
       },
     ]);
+  });
+});
+
+describe('isProtobufMediaType', () => {
+  it('recognises the protobuf content type with or without parameters', () => {
+    expect(isProtobufMediaType('application/vnd.kubernetes.protobuf')).toBe(true);
+    expect(isProtobufMediaType('Application/Vnd.Kubernetes.Protobuf; charset=binary')).toBe(true);
+    expect(isProtobufMediaType('application/json')).toBe(false);
+    expect(isProtobufMediaType(undefined)).toBe(false);
   });
 });
