@@ -1,0 +1,154 @@
+import type { CronJob, Job, JobSpec } from 'kubernetes-types/batch/v1.js';
+import type { FieldError } from '../errors.js';
+import { cronScheduleError } from './cron-schedule.js';
+import {
+  deepEqual,
+  formatStringMap,
+  immutable,
+  invalidRendered,
+  invalidValue,
+  nonNegative,
+  notSupported,
+  positive,
+  required,
+} from './field-errors.js';
+import { formatSelector, isEmptySelector, selectorMatches, validateLabelSelector } from './label-selector.js';
+import { maxLenError } from './name-rules.js';
+import { validateAnnotations, validateLabels } from './object-meta.js';
+import { validatePodTemplateSpec } from './pod-spec.js';
+
+const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
+const POD_REPLACEMENT_POLICIES = ['TerminatingOrFailed', 'Failed'];
+const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'];
+
+/** The job spec rules; `inCronJob` drops the selector requirements (a template has no selector yet). */
+function validateJobSpec(s: JobSpec | undefined, field: string, inCronJob: boolean): FieldError[] {
+  if (!s) return [required(field)];
+  const errs: FieldError[] = [];
+  errs.push(...nonNegative(`${field}.parallelism`, s.parallelism));
+  errs.push(...nonNegative(`${field}.completions`, s.completions));
+  errs.push(...positive(`${field}.activeDeadlineSeconds`, s.activeDeadlineSeconds));
+  errs.push(...nonNegative(`${field}.backoffLimit`, s.backoffLimit));
+  errs.push(...nonNegative(`${field}.ttlSecondsAfterFinished`, s.ttlSecondsAfterFinished));
+  if (s.completionMode !== undefined && !COMPLETION_MODES.includes(s.completionMode)) {
+    errs.push(notSupported(`${field}.completionMode`, s.completionMode, COMPLETION_MODES));
+  }
+  if (s.completionMode === 'Indexed' && s.completions === undefined) {
+    errs.push(required(`${field}.completions`, 'when completion mode is Indexed'));
+  }
+  if (s.backoffLimitPerIndex !== undefined && s.completionMode !== 'Indexed') {
+    errs.push(
+      invalidValue(
+        `${field}.backoffLimitPerIndex`,
+        s.backoffLimitPerIndex,
+        'requires indexed completion mode',
+      ),
+    );
+  }
+  if (s.podReplacementPolicy !== undefined && !POD_REPLACEMENT_POLICIES.includes(s.podReplacementPolicy)) {
+    errs.push(
+      notSupported(`${field}.podReplacementPolicy`, s.podReplacementPolicy, POD_REPLACEMENT_POLICIES),
+    );
+  }
+  if (inCronJob) {
+    if (s.manualSelector) errs.push(notSupported(`${field}.manualSelector`, true, ['nil', 'false']));
+  } else if (!s.selector) {
+    errs.push(required(`${field}.selector`));
+  } else {
+    errs.push(...validateLabelSelector(s.selector, `${field}.selector`));
+    if (isEmptySelector(s.selector)) {
+      errs.push(
+        invalidRendered(`${field}.selector`, formatSelector(s.selector), 'empty selector is invalid for job'),
+      );
+    } else if (!selectorMatches(s.selector, s.template?.metadata?.labels)) {
+      errs.push(
+        invalidRendered(
+          `${field}.template.metadata.labels`,
+          formatStringMap(s.template?.metadata?.labels),
+          '`selector` does not match template `labels`',
+        ),
+      );
+    }
+  }
+  errs.push(...validatePodTemplateSpec(s.template, `${field}.template`));
+  const rp = s.template?.spec?.restartPolicy;
+  if (rp !== 'OnFailure' && rp !== 'Never') {
+    errs.push(notSupported(`${field}.template.spec.restartPolicy`, rp ?? '', ['OnFailure', 'Never']));
+  }
+  return errs;
+}
+
+export function validateJob(job: Job): FieldError[] {
+  return validateJobSpec(job.spec, 'spec', false);
+}
+
+/** Upstream allows template changes only while a job is suspended and has never started. */
+export function validateJobUpdate(next: Job, old: Job): FieldError[] {
+  const n = next.spec ?? ({} as JobSpec);
+  const o = old.spec ?? ({} as JobSpec);
+  const errs: FieldError[] = [];
+  if (!deepEqual(n.selector, o.selector)) {
+    errs.push(invalidRendered('spec.selector', formatSelector(n.selector), 'field is immutable'));
+  }
+  errs.push(...immutable('spec.completions', n.completions, o.completions));
+  errs.push(...immutable('spec.completionMode', n.completionMode, o.completionMode));
+  errs.push(...immutable('spec.podFailurePolicy', n.podFailurePolicy, o.podFailurePolicy));
+  errs.push(...immutable('spec.backoffLimitPerIndex', n.backoffLimitPerIndex, o.backoffLimitPerIndex));
+  const neverStarted = o.suspend === true && !old.status?.startTime;
+  if (!neverStarted && !deepEqual(n.template, o.template)) {
+    errs.push(invalidValue('spec.template', n.template, 'field is immutable'));
+  }
+  return errs;
+}
+
+export function validateCronJob(cj: CronJob): FieldError[] {
+  const errs: FieldError[] = [];
+  const name = cj.metadata?.name ?? '';
+  // Job names get an 11-character suffix and must still fit a 63-character label.
+  if (name.length > 52) errs.push(invalidValue('metadata.name', name, maxLenError(52)));
+  const s = cj.spec;
+  if (!s) return [...errs, required('spec')];
+  if (!s.schedule) errs.push(required('spec.schedule'));
+  else if (/(^|\s)(CRON_)?TZ=/.test(s.schedule)) {
+    errs.push(
+      invalidValue(
+        'spec.schedule',
+        s.schedule,
+        'cannot use TZ or CRON_TZ in schedule, use timeZone field instead',
+      ),
+    );
+  } else {
+    const err = cronScheduleError(s.schedule);
+    if (err) errs.push(invalidValue('spec.schedule', s.schedule, err));
+  }
+  if (s.timeZone !== undefined && !validTimeZone(s.timeZone)) {
+    errs.push(invalidValue('spec.timeZone', s.timeZone, 'unknown time zone'));
+  }
+  if (s.concurrencyPolicy !== undefined && !CONCURRENCY_POLICIES.includes(s.concurrencyPolicy)) {
+    errs.push(notSupported('spec.concurrencyPolicy', s.concurrencyPolicy, CONCURRENCY_POLICIES));
+  } else if (s.concurrencyPolicy === undefined) {
+    errs.push(required('spec.concurrencyPolicy'));
+  }
+  errs.push(...nonNegative('spec.startingDeadlineSeconds', s.startingDeadlineSeconds));
+  errs.push(...nonNegative('spec.successfulJobsHistoryLimit', s.successfulJobsHistoryLimit));
+  errs.push(...nonNegative('spec.failedJobsHistoryLimit', s.failedJobsHistoryLimit));
+  const jt = s.jobTemplate;
+  if (!jt) {
+    errs.push(required('spec.jobTemplate'));
+    return errs;
+  }
+  errs.push(...validateLabels(jt.metadata?.labels, 'spec.jobTemplate.metadata.labels'));
+  errs.push(...validateAnnotations(jt.metadata?.annotations, 'spec.jobTemplate.metadata.annotations'));
+  errs.push(...validateJobSpec(jt.spec, 'spec.jobTemplate.spec', true));
+  return errs;
+}
+
+function validTimeZone(tz: string): boolean {
+  if (tz === '' || tz.toLowerCase() === 'local') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
