@@ -1,0 +1,14 @@
+export { definitionsPath, loadDefinitions } from './definitions.js';
+export { generateDefinitions, INT_OR_STRING, packageOf } from './generate.js';
+export {
+  FIELD_VALIDATION,
+  groupVersionKey,
+  groupVersionPaths,
+  groupVersionPrefix,
+  PATCH_CONTENT_TYPES,
+} from './operations.js';
+export { reachableDefinitions } from './reachable.js';
+export type { Definitions, GroupVersionKind, Schema } from './schema.js';
+export { findUnknownFields } from './unknown-fields.js';
+export { buildV2 } from './v2.js';
+export { buildV3GroupVersion, buildV3Root, toV3Schemas, v3GroupVersionHash } from './v3.js';
