@@ -261,6 +261,15 @@ describe('strategic merge patch', () => {
     expect([...(added.metadata.finalizers ?? [])].sort()).toEqual(['a.io/x', 'b.io/y', 'c.io/z', 'd.io/w']);
   });
 
+  it('applies kubectl’s finalizer removal: $setElementOrder plus $deleteFromPrimitiveList', () => {
+    const original: KubeObject = { metadata: { name: 'cm', finalizers: ['a', 'b', 'c'] } };
+    const patch = {
+      metadata: { '$setElementOrder/finalizers': ['c', 'a'], '$deleteFromPrimitiveList/finalizers': ['b'] },
+    };
+    const patched = applyPatch(SMP, original, patch, { group: '', version: 'v1', kind: 'ConfigMap' });
+    expect(patched.metadata.finalizers).toEqual(['c', 'a']);
+  });
+
   it('merges ownerReferences by uid', () => {
     const original: KubeObject = {
       metadata: {
