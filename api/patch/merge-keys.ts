@@ -29,7 +29,7 @@ function workload(kind: string): Record<string, FieldPatchMeta> {
   return { ...meta, spec: { type: `${kind}Spec` }, status: { type: `${kind}Status` } };
 }
 
-export const PATCH_TYPES: TypeTable = {
+export const PATCH_METADATA: TypeTable = {
   ObjectMeta: {
     finalizers: { strategy: 'merge' },
     ownerReferences: merge('uid'),
@@ -113,7 +113,7 @@ export const PATCH_TYPES: TypeTable = {
   Scale: meta,
 };
 
-/** `group/Kind` (core group empty) → root type in PATCH_TYPES. */
+/** `group/Kind` (core group empty) → root type in PATCH_METADATA. */
 const KIND_ROOTS: Record<string, string> = {
   '/Pod': 'Pod',
   '/PodTemplate': 'PodTemplate',
@@ -149,8 +149,8 @@ export function patchTypeOfKind(group: string, kind: string): string | undefined
 
 /** Patch metadata of `field` within `type`; empty when either is unknown. */
 export function fieldPatchMeta(type: string | undefined, field: string): FieldPatchMeta {
-  if (type === undefined || !Object.hasOwn(PATCH_TYPES, type)) return {};
-  const fields = PATCH_TYPES[type];
+  if (type === undefined || !Object.hasOwn(PATCH_METADATA, type)) return {};
+  const fields = PATCH_METADATA[type];
   return Object.hasOwn(fields, field) ? fields[field] : {};
 }
 
