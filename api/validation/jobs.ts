@@ -78,8 +78,28 @@ function validateJobSpec(s: JobSpec | undefined, field: string, inCronJob: boole
   return errs;
 }
 
+const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';
+
+/** With a generated selector, the selector and template must carry this job's uid. */
+function validateGeneratedSelector(job: Job): FieldError[] {
+  const s = job.spec;
+  const uid = job.metadata?.uid;
+  if (!s || s.manualSelector === true || !uid || !s.selector) return [];
+  const errs: FieldError[] = [];
+  if (s.selector.matchLabels?.[CONTROLLER_UID_LABEL] !== uid) {
+    errs.push(invalidRendered('spec.selector', formatSelector(s.selector), '`selector` not auto-generated'));
+  }
+  const labelValue = s.template?.metadata?.labels?.[CONTROLLER_UID_LABEL];
+  if (labelValue !== uid) {
+    errs.push(
+      invalidValue(`spec.template.metadata.labels[${CONTROLLER_UID_LABEL}]`, labelValue ?? '', `must be '${uid}'`),
+    );
+  }
+  return errs;
+}
+
 export function validateJob(job: Job): FieldError[] {
-  return validateJobSpec(job.spec, 'spec', false);
+  return [...validateJobSpec(job.spec, 'spec', false), ...validateGeneratedSelector(job)];
 }
 
 /** Upstream allows template changes only while a job is suspended and has never started. */
