@@ -3,7 +3,9 @@ import { applyDefaults } from '../../../api/defaults/index.js';
 import type { KubeObject } from '../../../api/object.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into the defaulted object
-function defaulted(group: string, kind: string, fields: Record<string, unknown>, name = 'x'): any {
+type Loose = any;
+
+function defaulted(group: string, kind: string, fields: Record<string, unknown>, name = 'x'): Loose {
   const obj: KubeObject = { metadata: { name }, ...fields };
   applyDefaults({ group, version: 'v1', kind }, obj);
   return obj;

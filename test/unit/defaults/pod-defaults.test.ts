@@ -5,7 +5,9 @@ import type { KubeObject } from '../../../api/object.js';
 const POD = { group: '', version: 'v1', kind: 'Pod' };
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into the defaulted object
-function defaultedPod(spec: Record<string, unknown>): any {
+type Loose = any;
+
+function defaultedPod(spec: Record<string, unknown>): Loose {
   const obj: KubeObject = {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -8,12 +8,14 @@ const template = () => ({
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into the defaulted object
+type Loose = any;
+
 function defaulted(
   group: string,
   kind: string,
   spec: Record<string, unknown>,
   labels?: Record<string, string>,
-): any {
+): Loose {
   const obj: KubeObject = { metadata: { name: 'w', namespace: 'default', labels }, spec };
   applyDefaults({ group, version: 'v1', kind }, obj);
   return obj;
