@@ -1,5 +1,6 @@
 import { badRequest, type StatusError } from '../errors.js';
 import type { KubeObject } from '../object.js';
+import { goFormat, goReflectType } from './go-format.js';
 import { goTypeName, isJsonObject, type JsonObject, type JsonValue, setOwn } from './json-value.js';
 import { type FieldPatchMeta, fieldPatchMeta, hasMergeStrategy, patchTypeOfKind } from './merge-keys.js';
 import { patchDoesNotApply, unclassifiedPatchError } from './patch-errors.js';
@@ -114,7 +115,8 @@ function mergeOrderedLists(original: JsonObject, patch: JsonObject, schema: stri
     if (!patchKey.startsWith(SET_ORDER_PREFIX)) continue;
     delete patch[patchKey];
     const key = patchKey.slice(SET_ORDER_PREFIX.length);
-    if (!key || !Array.isArray(order)) throw badRequest(BAD_SET_ORDER);
+    if (!key) throw badRequest(BAD_SET_ORDER);
+    if (!Array.isArray(order)) throw badArgType(order);
     const hasOriginal = Object.hasOwn(original, key);
     const hasPatch = Object.hasOwn(patch, key);
     if (!hasOriginal && !hasPatch) continue;
@@ -251,7 +253,7 @@ function validateAgainstOrder(patchList: JsonValue[], order: JsonValue[], mergeK
   }
   if (p < items.length) {
     throw unclassifiedPatchError(
-      `The order in patch list:\n${show(patchList)}\n doesn't match ${SET_ORDER_PREFIX} list:\n${show(order)}\n`,
+      `The order in patch list:\n${show(patchList)}\n doesn't match $setElementOrder list:\n${show(order)}\n`,
     );
   }
 }
@@ -334,7 +336,9 @@ function indexOfKey(list: JsonValue[], value: JsonValue, mergeKey: string): numb
 function sameElement(a: JsonValue, b: JsonValue, mergeKey: string): boolean {
   if (!mergeKey) return a === b;
   if (!isJsonObject(a) || !isJsonObject(b)) {
-    throw unclassifiedPatchError(`expected a map, but received a ${goTypeName(isJsonObject(a) ? b : a)}`);
+    throw unclassifiedPatchError(
+      `expected a map[string]interface {}, but received a ${goReflectType(isJsonObject(a) ? b : a)}`,
+    );
   }
   return sameKeyValue(a[mergeKey], b[mergeKey]);
 }
@@ -352,23 +356,28 @@ function kindOf(v: JsonValue | undefined): ValueKind {
   return typeof v as 'object' | 'string' | 'number' | 'boolean';
 }
 
-/** All elements of both lists must share one kind, and not be lists. */
+/** All elements of both lists must share one kind; a list as the first element is refused. */
 function listElementKind(a: JsonValue[], b: JsonValue[]): ValueKind {
   let kind: ValueKind | undefined;
   for (const v of [...a, ...b]) {
     const k = kindOf(v);
-    if (k === 'array') throw patchDoesNotApply(NO_LIST_OF_LISTS);
-    if (kind === undefined) kind = k;
-    else if (kind !== k)
-      throw unclassifiedPatchError(`list element types are not identical: ${show(a)} ${show(b)}`);
+    if (kind === undefined) {
+      if (k === 'array') throw patchDoesNotApply(NO_LIST_OF_LISTS);
+      kind = k;
+    } else if (kind !== k) {
+      throw unclassifiedPatchError(`list element types are not identical: ${show([a, b])}`);
+    }
   }
   return kind ?? 'null';
 }
 
 function asList(v: JsonValue | undefined): JsonValue[] {
-  if (!Array.isArray(v))
-    throw unclassifiedPatchError(`expected a []interface {}, but received a ${goTypeName(v)}`);
+  if (!Array.isArray(v)) throw badArgType(v);
   return v;
+}
+
+function badArgType(v: JsonValue | undefined): StatusError {
+  return unclassifiedPatchError(`expected a []interface {}, but received a ${goReflectType(v)}`);
 }
 
 /**
@@ -403,6 +412,6 @@ function noMergeKey(v: JsonValue, mergeKey: string): StatusError {
   return unclassifiedPatchError(`map: ${show(v)} does not contain declared merge key: ${mergeKey}`);
 }
 
-function show(v: JsonValue | undefined): string {
-  return JSON.stringify(v) ?? 'null';
+function show(v: unknown): string {
+  return goFormat(v);
 }

@@ -127,8 +127,9 @@ describe('strategic merge patch', () => {
     const patch = {
       spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'busybox:1.37' }] } } },
     };
+    // Without $setElementOrder, new elements go first (as kubectl patch --local shows).
     const names = containersOf(applyPatch(SMP, original, patch, DEPLOYMENT)).map((c) => c.name);
-    expect(names.sort()).toEqual(['sidecar', 'web']);
+    expect(names).toEqual(['sidecar', 'web']);
   });
 
   it('merges env by name and container ports by containerPort', () => {
@@ -464,7 +465,7 @@ describe('strategic merge patch', () => {
       spec: { template: { spec: { containers: [{ image: 'x' }] } } },
     });
     expect(err.code).toBe(500);
-    expect(err.message).toContain('does not contain declared merge key: name');
+    expect(err.message).toBe('map: map[image:x] does not contain declared merge key: name');
   });
 
   it('rejects a body that is not an object with 400', () => {
@@ -474,7 +475,7 @@ describe('strategic merge patch', () => {
   });
 
   it('rejects lists of lists with 422', () => {
-    const pod: KubeObject = { metadata: { name: 'p', finalizers: ['a'] } };
+    const pod: KubeObject = { metadata: { name: 'p', finalizers: [] } };
     const err = smpError(pod, { metadata: { finalizers: [['x']] } }, POD);
     expect(err.code).toBe(422);
     expect(err.toStatus().details?.causes?.[0]?.message).toBe('lists of lists are not supported');
@@ -495,6 +496,6 @@ describe('strategic merge patch', () => {
         },
       },
     };
-    expect(smpError(original, patch).message).toContain("doesn't match $setElementOrder/ list");
+    expect(smpError(original, patch).message).toContain("doesn't match $setElementOrder list");
   });
 });
