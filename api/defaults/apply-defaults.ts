@@ -46,7 +46,17 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'scheduling.k8s.io/PriorityClass': defaultPriorityClass,
 };
 
-/** Fills in upstream's defaults for a served kind, in place. Kinds without defaults are left alone. */
+/**
+ * Fills in upstream's defaults for a served kind, in place. Kinds without defaults are left alone.
+ * Defaulting runs before validation, so the object may be malformed (a string where a list
+ * belongs): defaulting then stops where it is and validation reports the bad field.
+ */
 export function applyDefaults(gvk: GroupVersionKind, obj: KubeObject): void {
-  DEFAULTERS[`${gvk.group}/${gvk.kind}`]?.(obj);
+  const defaulter = DEFAULTERS[`${gvk.group}/${gvk.kind}`];
+  if (!defaulter) return;
+  try {
+    defaulter(obj);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+  }
 }

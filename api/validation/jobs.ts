@@ -92,7 +92,11 @@ function validateGeneratedSelector(job: Job): FieldError[] {
   const labelValue = s.template?.metadata?.labels?.[CONTROLLER_UID_LABEL];
   if (labelValue !== uid) {
     errs.push(
-      invalidValue(`spec.template.metadata.labels[${CONTROLLER_UID_LABEL}]`, labelValue ?? '', `must be '${uid}'`),
+      invalidValue(
+        `spec.template.metadata.labels[${CONTROLLER_UID_LABEL}]`,
+        labelValue ?? '',
+        `must be '${uid}'`,
+      ),
     );
   }
   return errs;

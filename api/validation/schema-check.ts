@@ -23,7 +23,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
-import { invalidValue, required } from './field-errors.js';
+import { invalidValue, notSupported, required } from './field-errors.js';
 
 /**
  * Type checks against the OpenAPI schemas that kubernetes-models ships as compiled ajv validators:
@@ -100,14 +100,14 @@ function describeValue(v: unknown): unknown {
 }
 
 export interface SchemaResult {
-  /** Wrong types, formats and shapes. */
+  /** Wrong types, formats and shapes: the object cannot be read as its kind. */
   typeErrors: FieldError[];
-  /** Properties the schema marks required, as upstream's `Required value`. */
-  missing: FieldError[];
+  /** Properties the schema marks required, and enum misses: used where no semantic rule spoke. */
+  soft: FieldError[];
 }
 
 export function schemaCheck(group: string, version: string, kind: string, obj: KubeObject): SchemaResult {
-  const result: SchemaResult = { typeErrors: [], missing: [] };
+  const result: SchemaResult = { typeErrors: [], soft: [] };
   const Model = MODELS[`${group ? `${group}/` : ''}${version}/${kind}`];
   if (!Model) return result;
   try {
@@ -115,22 +115,48 @@ export function schemaCheck(group: string, version: string, kind: string, obj: K
   } catch (e) {
     const errors = (e as { errors?: AjvError[] }).errors;
     if (!Array.isArray(errors)) throw e;
-    const seen = new Set<string>();
+    const byPath = new Map<string, AjvError[]>();
     for (const err of errors) {
-      const base = pointerToField(err.instancePath);
-      let fe: FieldError;
-      if (err.keyword === 'required') {
-        const prop = String(err.params?.missingProperty ?? '');
-        if (base === '' && (prop === 'apiVersion' || prop === 'kind')) continue;
-        fe = required(base ? `${base}.${prop}` : prop);
-        if (!seen.has(fe.field)) result.missing.push(fe);
-      } else {
-        const detail = err.message ?? 'is invalid';
-        fe = invalidValue(base, describeValue(valueAt(obj, err.instancePath)), detail);
-        if (!seen.has(fe.field)) result.typeErrors.push(fe);
-      }
-      seen.add(fe.field);
+      const list = byPath.get(err.instancePath) ?? [];
+      list.push(err);
+      byPath.set(err.instancePath, list);
     }
+    for (const [pointer, list] of byPath) classify(obj, pointer, list, result);
   }
   return result;
+}
+
+/**
+ * Sorts one path's errors. For int-or-string and quantity fields (a oneOf of types), a value of
+ * one of the types that fails only its format is left to the semantic rules, which word it better.
+ */
+function classify(obj: KubeObject, pointer: string, list: AjvError[], out: SchemaResult): void {
+  const field = pointerToField(pointer);
+  const value = valueAt(obj, pointer);
+  const union = list.some((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
+  if (union) {
+    const types = list.filter((e) => e.keyword === 'type').map((e) => String(e.params?.type));
+    const otherBranchFailures = list.filter((e) => !['type', 'oneOf', 'anyOf'].includes(e.keyword));
+    if (otherBranchFailures.length === 0) {
+      out.typeErrors.push(
+        invalidValue(field, describeValue(value), `must be ${[...new Set(types)].join(' or ')}`),
+      );
+    }
+    return;
+  }
+  for (const err of list) {
+    if (err.keyword === 'required') {
+      const prop = String(err.params?.missingProperty ?? '');
+      if (field === '' && (prop === 'apiVersion' || prop === 'kind')) continue;
+      out.soft.push(required(field ? `${field}.${prop}` : prop));
+    } else if (err.keyword === 'enum') {
+      const allowed = Array.isArray(err.params?.allowedValues)
+        ? (err.params.allowedValues as unknown[]).map(String)
+        : [];
+      out.soft.push(notSupported(field, value, allowed));
+    } else {
+      out.typeErrors.push(invalidValue(field, describeValue(value), err.message ?? 'is invalid'));
+      return;
+    }
+  }
 }

@@ -130,8 +130,8 @@ function validateObject(
   });
   const specific = rules.create?.(obj) ?? [];
   const reported = new Set([...meta, ...specific].map((e) => e.field));
-  const missing = schema.missing.filter((e) => !reported.has(e.field));
-  return { errors: merge(meta, specific, missing), malformed: false };
+  const soft = schema.soft.filter((e) => !reported.has(e.field));
+  return { errors: merge(meta, specific, soft), malformed: false };
 }
 
 /** Every rule for a new object of this kind; an empty list means it may be stored. */

@@ -96,3 +96,15 @@ describe('other kinds', () => {
     expect(cm).toEqual({ metadata: { name: 'x' }, data: { a: 'b' } });
   });
 });
+
+describe('malformed input', () => {
+  it('does not throw on wrongly typed fields, leaving them to validation', () => {
+    const obj: KubeObject = {
+      metadata: { name: 'p' },
+      spec: { containers: { name: 'app' }, volumes: 'none' },
+    };
+    expect(() => applyDefaults({ group: '', version: 'v1', kind: 'Pod' }, obj)).not.toThrow();
+    const svc: KubeObject = { metadata: { name: 's' }, spec: 'oops' };
+    expect(() => applyDefaults({ group: '', version: 'v1', kind: 'Service' }, svc)).not.toThrow();
+  });
+});
