@@ -90,7 +90,7 @@ describe('JSON patch', () => {
 
   it('answers a path that does not exist with 422', () => {
     for (const op of [
-      { op: 'replace', path: '/data/missing', value: 'x' },
+      { op: 'replace', path: '/metadata/finalizers/3', value: 'x' },
       { op: 'remove', path: '/spec/missing' },
       { op: 'add', path: '/spec/deep/er', value: 1 },
       { op: 'move', from: '/data/nope', path: '/data/c' },
@@ -99,6 +99,29 @@ describe('JSON patch', () => {
       expect(err.code, JSON.stringify(op)).toBe(422);
       expect(err.toStatus().details?.causes?.[0]?.message).toContain(`${op.op} operation does not apply`);
     }
+  });
+
+  it('lets replace set a key the object lacks, as kube-apiserver’s json-patch library does', () => {
+    const patched = applyPatch(
+      JSON_PATCH,
+      configMap(),
+      [{ op: 'replace', path: '/data/new', value: 'x' }],
+      CM,
+    );
+    expect(patched.data).toEqual({ a: '1', b: '2', new: 'x' });
+  });
+
+  it('words index and move failures as kube-apiserver does', () => {
+    expect(
+      patchError([{ op: 'add', path: '/metadata/finalizers/5', value: 'y' }]).toStatus().details?.causes?.[0]
+        ?.message,
+    ).toBe(
+      "error in add for path: '/metadata/finalizers/5': Unable to access invalid index: 5: invalid index referenced",
+    );
+    expect(
+      patchError([{ op: 'move', from: '/data/nope', path: '/data/c' }]).toStatus().details?.causes?.[0]
+        ?.message,
+    ).toBe("error in move for path: 'nope': Unable to remove nonexistent key: nope: missing value");
   });
 
   it('answers an unknown operation with 422', () => {
