@@ -97,7 +97,9 @@ describe('JSON patch', () => {
     ]) {
       const err = patchError([op]);
       expect(err.code, JSON.stringify(op)).toBe(422);
-      expect(err.toStatus().details?.causes?.[0]?.message).toContain(`${op.op} operation does not apply`);
+      expect(err.toStatus().details?.causes?.[0]?.message).toMatch(
+        /does not apply|nonexistent key|invalid index/,
+      );
     }
   });
 
