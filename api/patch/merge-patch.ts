@@ -16,10 +16,16 @@ export function applyMergePatch(original: KubeObject, patch: unknown): KubeObjec
   return mergeObjects(structuredClone(original) as unknown as JsonObject, patch) as unknown as KubeObject;
 }
 
-/** The RFC 7386 MergePatch function; never modifies its arguments (the result may share their parts). */
+/**
+ * The RFC 7386 MergePatch function with the null pruning of the json-patch library
+ * kube-apiserver uses: a value that lands where there was nothing, or no object, loses its
+ * nulls at every depth (inside list elements too). Never modifies its arguments (the result
+ * may share their parts).
+ */
 export function mergePatchValue(target: JsonValue | undefined, patch: JsonValue): JsonValue {
+  if (!isJsonObject(target)) return pruneNulls(patch);
   if (!isJsonObject(patch)) return structuredClone(patch);
-  return mergeObjects(isJsonObject(target) ? target : {}, patch);
+  return mergeObjects(target, patch);
 }
 
 function mergeObjects(target: JsonObject, patch: JsonObject): JsonObject {
@@ -31,6 +37,16 @@ function mergeObjects(target: JsonObject, patch: JsonObject): JsonObject {
       const current = Object.hasOwn(out, key) ? out[key] : undefined;
       setOwn(out, key, mergePatchValue(current, value));
     }
+  }
+  return out;
+}
+
+function pruneNulls(v: JsonValue): JsonValue {
+  if (Array.isArray(v)) return v.map((e) => (e === null ? e : pruneNulls(e)));
+  if (!isJsonObject(v)) return v;
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(v)) {
+    if (value !== null) setOwn(out, key, pruneNulls(value));
   }
   return out;
 }

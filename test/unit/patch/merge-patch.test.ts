@@ -84,3 +84,16 @@ describe('JSON merge patch', () => {
     }
   });
 });
+
+describe('JSON merge patch null pruning', () => {
+  it('prunes nulls inside list elements of a value that is new, and keeps null elements', () => {
+    const original: KubeObject = { metadata: { name: 'c' } };
+    const patched = applyPatch(
+      MERGE,
+      original,
+      { spec: { a: { b: null, c: [{ d: null, e: 1 }, null] } } },
+      DEPLOYMENT,
+    );
+    expect(patched.spec).toEqual({ a: { c: [{ e: 1 }, null] } });
+  });
+});
