@@ -9,6 +9,7 @@ import {
   defaultService,
 } from './core-defaults.js';
 import { defaultPodSpec } from './pod-defaults.js';
+import { stripNulls } from './strip-nulls.js';
 import {
   defaultCronJob,
   defaultDaemonSet,
@@ -49,9 +50,11 @@ const DEFAULTERS: Record<string, Defaulter> = {
 /**
  * Fills in upstream's defaults for a served kind, in place. Kinds without defaults are left alone.
  * Defaulting runs before validation, so the object may be malformed (a string where a list
- * belongs): defaulting then stops where it is and validation reports the bad field.
+ * belongs): defaulting then stops where it is and validation reports the bad field. JSON nulls
+ * are dropped first, as upstream's decoding into structs does.
  */
 export function applyDefaults(gvk: GroupVersionKind, obj: KubeObject): void {
+  stripNulls(obj);
   const defaulter = DEFAULTERS[`${gvk.group}/${gvk.kind}`];
   if (!defaulter) return;
   try {

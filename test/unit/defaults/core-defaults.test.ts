@@ -108,3 +108,32 @@ describe('malformed input', () => {
     expect(() => applyDefaults({ group: '', version: 'v1', kind: 'Service' }, svc)).not.toThrow();
   });
 });
+
+describe('nulls', () => {
+  it('drops JSON nulls so that null fields get their defaults', () => {
+    const obj: KubeObject = {
+      metadata: { name: 'd', creationTimestamp: null as never },
+      spec: {
+        replicas: null,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { creationTimestamp: null, labels: { app: 'web' } },
+          spec: { containers: [{ name: 'c', image: 'a:1', resources: {} }] },
+        },
+      },
+      status: null,
+    };
+    applyDefaults({ group: 'apps', version: 'v1', kind: 'Deployment' }, obj);
+    const spec = obj.spec as { replicas: number; template: { metadata: Record<string, unknown> } };
+    expect(spec.replicas).toBe(1);
+    expect(spec.template.metadata).toEqual({ labels: { app: 'web' } });
+    expect('status' in obj).toBe(false);
+    expect('creationTimestamp' in obj.metadata).toBe(false);
+  });
+
+  it('drops nulls for kinds without defaults too', () => {
+    const obj: KubeObject = { metadata: { name: 'c' }, data: { a: 'b' }, binaryData: null };
+    applyDefaults({ group: '', version: 'v1', kind: 'ConfigMap' }, obj);
+    expect(obj).toEqual({ metadata: { name: 'c' }, data: { a: 'b' } });
+  });
+});
