@@ -93,7 +93,11 @@ export interface Store {
    * when absent unless `ignoreNotFound`, in which case `update` gets undefined... not supported: absent = KeyNotFound.
    * If `update` returns an object deep-equal to the current one, nothing is written.
    */
-  guaranteedUpdate(key: string, update: UpdateFn, options?: { preconditions?: Preconditions }): Promise<KubeObject>;
+  guaranteedUpdate(
+    key: string,
+    update: UpdateFn,
+    options?: { preconditions?: Preconditions },
+  ): Promise<KubeObject>;
   /** Deletes with preconditions (txn on mod revision); returns the last state. KeyNotFound / Conflict. */
   delete(key: string, options?: { preconditions?: Preconditions }): Promise<KubeObject>;
   /** Watches keys under prefix (ending with '/') or one exact key. */

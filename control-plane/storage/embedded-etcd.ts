@@ -1,0 +1,189 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Logger } from 'pino';
+import { SkiffError } from '../../api/errors.js';
+
+export interface EmbeddedEtcdOptions {
+  dataDir: string;
+  clientPort?: number;
+  peerPort?: number;
+  log: Logger;
+  binary?: string;
+  /** How long start() waits for etcd to answer. */
+  startTimeoutMs?: number;
+}
+
+const QUOTA_BACKEND_BYTES = 2 * 1024 * 1024 * 1024;
+const MAX_RESTART_DELAY_MS = 30_000;
+/** A child that stayed up this long is healthy again: the restart backoff starts over. */
+const STABLE_AFTER_MS = 60_000;
+
+/** The etcd command line for a single loopback member named `skiff`. */
+export function embeddedEtcdArgs(dataDir: string, clientPort: number, peerPort: number): string[] {
+  const client = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  return [
+    '--name=skiff',
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=skiff=${peer}`,
+    '--initial-cluster-state=new',
+    `--quota-backend-bytes=${QUOTA_BACKEND_BYTES}`,
+    // skiff's compactor compacts; etcd's own periodic compaction stays off.
+    '--auto-compaction-retention=0',
+    // Fewer raft entries kept in memory between snapshots than the default 100,000.
+    '--snapshot-count=10000',
+    '--logger=zap',
+    '--log-outputs=stderr',
+    '--log-level=warn',
+  ];
+}
+
+/** Runs etcd as a supervised child process on loopback: the default datastore of `skiff server`. */
+export class EmbeddedEtcd {
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelayMs = 1_000;
+  private startedAt = 0;
+  private stderrTail = '';
+  private readonly clientPort: number;
+  private readonly peerPort: number;
+  private readonly binary: string;
+  restarts = 0;
+
+  constructor(private readonly opts: EmbeddedEtcdOptions) {
+    this.clientPort = opts.clientPort ?? 2379;
+    this.peerPort = opts.peerPort ?? 2380;
+    this.binary = opts.binary ?? '/usr/bin/etcd';
+  }
+
+  get clientUrl(): string {
+    return `http://127.0.0.1:${this.clientPort}`;
+  }
+
+  /** The running child's pid (tests kill it to check supervision). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<string> {
+    if (!existsSync(this.binary)) {
+      throw new SkiffError(
+        'SKIFF_ETCD_MISSING',
+        `etcd binary not found at ${this.binary}: install etcd-server or pass --etcd-servers`,
+      );
+    }
+    await mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    for (const [what, port] of [
+      ['client', this.clientPort],
+      ['peer', this.peerPort],
+    ] as const) {
+      if (!(await portFree(port))) {
+        throw new SkiffError(
+          'SKIFF_ETCD_PORT_IN_USE',
+          `cannot start embedded etcd: ${what} port 127.0.0.1:${port} is already in use (another etcd or skiff server running?); choose another with --etcd-${what}-port or use --etcd-servers`,
+        );
+      }
+    }
+    this.stopping = false;
+    this.spawnChild();
+    await this.waitReady(this.opts.startTimeoutMs ?? 30_000);
+    this.opts.log.info({ url: this.clientUrl, dataDir: this.opts.dataDir }, 'embedded etcd started');
+    return this.clientUrl;
+  }
+
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      this.opts.log.warn({ pid: child.pid }, 'embedded etcd did not stop in time, killing it');
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private spawnChild(): void {
+    const args = embeddedEtcdArgs(this.opts.dataDir, this.clientPort, this.peerPort);
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.startedAt = Date.now();
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (d: string) => {
+      this.stderrTail = (this.stderrTail + d).slice(-4096);
+      for (const line of d.split('\n')) if (line.trim()) this.opts.log.warn({ line }, 'etcd output');
+    });
+    child.on('error', (err) => this.opts.log.error({ err }, 'embedded etcd could not be spawned'));
+    child.on('exit', (code, signal) => {
+      if (this.child !== child) return;
+      if (this.stopping) {
+        this.opts.log.info({ code, signal }, 'embedded etcd stopped');
+        return;
+      }
+      if (Date.now() - this.startedAt > STABLE_AFTER_MS) this.restartDelayMs = 1_000;
+      const delay = this.restartDelayMs;
+      this.restartDelayMs = Math.min(this.restartDelayMs * 2, MAX_RESTART_DELAY_MS);
+      this.opts.log.error(
+        { code, signal, restartInMs: delay, stderr: this.stderrTail.slice(-1024) },
+        'embedded etcd exited unexpectedly, restarting',
+      );
+      this.restartTimer = setTimeout(() => {
+        if (this.stopping) return;
+        this.restarts++;
+        this.spawnChild();
+      }, delay);
+    });
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const child = this.child;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) {
+        this.stopping = true;
+        throw new SkiffError(
+          'SKIFF_ETCD_START_FAILED',
+          `embedded etcd exited during startup (code ${child.exitCode}): ${this.stderrTail.slice(-1024)}`,
+        );
+      }
+      if (await etcdAnswers(this.clientUrl)) return;
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new SkiffError(
+          'SKIFF_ETCD_START_FAILED',
+          `embedded etcd did not answer on ${this.clientUrl} within ${timeoutMs} ms: ${this.stderrTail.slice(-1024)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** True when etcd's /health endpoint on `url` reports healthy. */
+export async function etcdAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+    const body = (await res.json()) as { health?: string };
+    return res.ok && body.health === 'true';
+  } catch {
+    return false;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
