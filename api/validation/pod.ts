@@ -1,4 +1,5 @@
 import type { Pod, PodSpec, Toleration } from 'kubernetes-types/core/v1.js';
+import { defaultPodSpec } from '../defaults/pod-defaults.js';
 import type { FieldError } from '../errors.js';
 import { deepEqual, forbidden, invalidValue, required } from './field-errors.js';
 import { validatePodSpec } from './pod-spec.js';
@@ -55,13 +56,15 @@ export function validatePodUpdate(next: Pod, old: Pod): FieldError[] {
     }
   }
 
+  // Defaults the old spec may lack (stored by an older version) are no change by the client.
   const munged: PodSpec = structuredClone(os);
-  munged.containers = (os.containers ?? []).map((c, i) => {
+  defaultPodSpec(munged, true);
+  munged.containers = (munged.containers ?? []).map((c, i) => {
     const n = ns.containers?.[i];
     return n ? { ...c, image: n.image } : c;
   });
-  if (os.initContainers) {
-    munged.initContainers = os.initContainers.map((c, i) => {
+  if (munged.initContainers) {
+    munged.initContainers = munged.initContainers.map((c, i) => {
       const n = ns.initContainers?.[i];
       return n ? { ...c, image: n.image } : c;
     });

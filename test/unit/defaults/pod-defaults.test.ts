@@ -30,6 +30,8 @@ describe('pod defaults', () => {
       enableServiceLinks: true,
       serviceAccountName: 'default',
       serviceAccount: 'default',
+      priority: 0,
+      preemptionPolicy: 'PreemptLowerPriority',
     });
     expect(pod.spec.containers[0]).toEqual({
       name: 'c',
@@ -132,6 +134,11 @@ describe('pod defaults', () => {
     expect(scratch).toEqual({ name: 'scratch', emptyDir: {} });
     expect(info.downwardAPI.defaultMode).toBe(420);
     expect(info.downwardAPI.items[0].fieldRef.apiVersion).toBe('v1');
+  });
+
+  it('leaves priority to the server when a priority class is named', () => {
+    const pod = defaultedPod({ priorityClassName: 'high', containers: [{ name: 'c', image: 'a:1' }] });
+    expect(pod.spec.priority).toBeUndefined();
   });
 
   it('leaves a pod without spec alone', () => {

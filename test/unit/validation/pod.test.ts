@@ -246,3 +246,14 @@ describe('pod update', () => {
     ]);
   });
 });
+
+describe('pod update against an older stored pod', () => {
+  it('does not count defaults the stored pod lacks as a change', () => {
+    const stored: Loose = make(GVK.pod, { spec: podSpec() });
+    delete stored.spec.enableServiceLinks;
+    delete stored.spec.containers[0].terminationMessagePath;
+    const next: Loose = structuredClone(stored);
+    next.metadata.labels = { touched: 'yes' };
+    expect(update(GVK.pod, next, stored)).toEqual([]);
+  });
+});
