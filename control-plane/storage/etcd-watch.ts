@@ -51,8 +51,9 @@ export function openEtcdWatch(
     // cancel_reason; the etcd3 client surfaces that as "Watcher canceled: " with nothing after.
     const compacted =
       isCompactedError(err) || /compact/i.test(err.message) || /Watcher canceled:\s*$/.test(err.message);
+    // etcd already dropped this watch (the client detached it): cancelling it again would make
+    // the client look up a watcher it no longer knows when etcd answers.
     release();
-    watcher.cancel().catch(() => undefined);
     const error = compacted
       ? new StorageError(
           'Expired',
