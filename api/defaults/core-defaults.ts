@@ -66,6 +66,8 @@ export function defaultEndpoints(ep: Endpoints): void {
 }
 
 export function defaultEndpointSlice(es: EndpointSlice): void {
+  // Go clients send a nil list as null (dropped before this): it means no endpoints.
+  es.endpoints ??= [];
   for (const p of es.ports ?? []) {
     p.protocol ||= 'TCP';
     p.name ??= '';

@@ -31,6 +31,11 @@ export function isDns1123Label(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 63) errs.push(maxLenError(63));
   if (!DNS1123_LABEL_RE.test(v)) {
+    // A valid subdomain that is not a label (length was checked above) can only have dots.
+    if (DNS1123_SUBDOMAIN_RE.test(v)) {
+      errs.push('must not contain dots');
+      return errs;
+    }
     errs.push(
       regexError(
         "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
@@ -91,7 +96,7 @@ export function isQualifiedName(v: string): string[] {
     else for (const e of isDns1123Subdomain(prefix)) errs.push(`prefix part ${e}`);
   } else {
     return [
-      `${regexError(`a qualified name ${QUALIFIED_NAME_MSG}`, QUALIFIED_NAME_FMT, ['MyName', 'my.name', '123-abc'])} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+      `${regexError(`a valid label key ${QUALIFIED_NAME_MSG}`, QUALIFIED_NAME_FMT, ['MyName', 'my.name', '123-abc'])} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
     ];
   }
   if (name.length === 0) errs.push('name part must be non-empty');

@@ -19,7 +19,8 @@ function validatePort(p: ServicePort, field: string, requireName: boolean, names
     if (names.has(p.name)) errs.push(duplicate(`${field}.name`, p.name));
     names.add(p.name);
   }
-  for (const m of isValidPortNum(p.port)) errs.push(invalidValue(`${field}.port`, p.port, m));
+  if (p.port === undefined) errs.push(required(`${field}.port`));
+  else for (const m of isValidPortNum(p.port)) errs.push(invalidValue(`${field}.port`, p.port, m));
   if (!p.protocol) errs.push(required(`${field}.protocol`));
   else if (!PROTOCOLS.includes(p.protocol))
     errs.push(notSupported(`${field}.protocol`, p.protocol, PROTOCOLS));

@@ -81,6 +81,8 @@ describe('other kinds', () => {
       ports: [{ port: 80 }],
     });
     expect(es.ports[0]).toEqual({ port: 80, protocol: 'TCP', name: '' });
+    const empty = defaulted('discovery.k8s.io', 'EndpointSlice', { addressType: 'IPv4', endpoints: null });
+    expect(empty.endpoints).toEqual([]);
   });
 
   it('defaults a PriorityClass preemption policy and a Node allocatable', () => {

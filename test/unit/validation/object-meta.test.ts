@@ -37,7 +37,10 @@ describe('object metadata', () => {
 
   it('uses a DNS label for Namespaces and a DNS-1035 label for Services', () => {
     expect(lines(create(GVK.namespace, {}, { name: 'a.b', namespace: undefined }))).toEqual([
-      `metadata.name: Invalid value: "a.b": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+      'metadata.name: Invalid value: "a.b": must not contain dots',
+    ]);
+    expect(lines(create(GVK.namespace, {}, { name: 'A_b', namespace: undefined }))).toEqual([
+      `metadata.name: Invalid value: "A_b": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
     ]);
     expect(lines(create(GVK.service, { spec: { ports: [{ port: 80 }] } }, { name: '1web' }))).toEqual([
       `metadata.name: Invalid value: "1web": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`,
