@@ -23,7 +23,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../object.js';
-import { invalidValue, notSupported, required } from './field-errors.js';
+import { invalidValue, notSupported } from './field-errors.js';
 
 /**
  * Type checks against the OpenAPI schemas that kubernetes-models ships as compiled ajv validators:
@@ -102,7 +102,7 @@ function describeValue(v: unknown): unknown {
 export interface SchemaResult {
   /** Wrong types, formats and shapes: the object cannot be read as its kind. */
   typeErrors: FieldError[];
-  /** Properties the schema marks required, and enum misses: used where no semantic rule spoke. */
+  /** Enum misses: used where no semantic rule spoke about the field. */
   soft: FieldError[];
 }
 
@@ -145,11 +145,10 @@ function classify(obj: KubeObject, pointer: string, list: AjvError[], out: Schem
     return;
   }
   for (const err of list) {
-    if (err.keyword === 'required') {
-      const prop = String(err.params?.missingProperty ?? '');
-      if (field === '' && (prop === 'apiVersion' || prop === 'kind')) continue;
-      out.soft.push(required(field ? `${field}.${prop}` : prop));
-    } else if (err.keyword === 'enum') {
+    // The OpenAPI required lists mirror Go's non-omitempty fields, which upstream decodes as
+    // empty values, not as errors; the semantic rules say what is really required.
+    if (err.keyword === 'required') continue;
+    if (err.keyword === 'enum') {
       const allowed = Array.isArray(err.params?.allowedValues)
         ? (err.params.allowedValues as unknown[]).map(String)
         : [];

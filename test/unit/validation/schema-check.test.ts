@@ -59,6 +59,17 @@ describe('schema type checks', () => {
     expect(create(GVK.pod, { spec: podSpec(), status })).toEqual([]);
   });
 
+  it('does not enforce OpenAPI required lists, which upstream decodes as empty values', () => {
+    const status = { nodeInfo: { kubeletVersion: 'v1.30.0-skiff', architecture: 'amd64' } };
+    expect(create(GVK.node, { status }, { namespace: undefined })).toEqual([]);
+  });
+
+  it('reports enum misses where no semantic rule spoke', () => {
+    expect(lines(create(GVK.pod, { spec: podSpec(), status: { phase: 'Wat' } }))).toEqual([
+      'status.phase: Unsupported value: "Wat": supported values: "Failed", "Pending", "Running", "Succeeded", "Unknown"',
+    ]);
+  });
+
   it('leaves kinds it has no model for alone', () => {
     expect(schemaCheck('example.com', 'v1', 'Widget', { metadata: {} })).toEqual({
       typeErrors: [],
