@@ -34,7 +34,11 @@ export function defaultService(svc: Service): void {
 
 export function defaultNamespace(ns: Namespace): void {
   ns.spec ??= {};
-  if (!ns.spec.finalizers || ns.spec.finalizers.length === 0) ns.spec.finalizers = ['kubernetes'];
+  // Upstream adds the finalizer when a namespace is created; once deletion has started, an empty
+  // list is the namespace controller's finalize call and must stay empty.
+  const deleting = ns.metadata?.deletionTimestamp !== undefined;
+  if (!deleting && (!ns.spec.finalizers || ns.spec.finalizers.length === 0))
+    ns.spec.finalizers = ['kubernetes'];
   ns.status ??= {};
   ns.status.phase ||= 'Active';
   const name = ns.metadata?.name;

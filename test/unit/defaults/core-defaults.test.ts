@@ -57,6 +57,18 @@ describe('other kinds', () => {
     expect(ns.metadata.labels).toEqual({ 'kubernetes.io/metadata.name': 'team-a' });
   });
 
+  it('does not re-add the finalizer once deletion has started', () => {
+    const ns = defaulted('', 'Namespace', { spec: { finalizers: [] }, status: { phase: 'Terminating' } });
+    expect(ns.spec.finalizers).toEqual(['kubernetes']);
+    const deleting: KubeObject = {
+      metadata: { name: 'gone', deletionTimestamp: '2024-01-01T00:00:00Z' },
+      spec: { finalizers: [] },
+      status: { phase: 'Terminating' },
+    };
+    applyDefaults({ group: '', version: 'v1', kind: 'Namespace' }, deleting);
+    expect(deleting.spec).toEqual({ finalizers: [] });
+  });
+
   it('keeps a terminating Namespace terminating', () => {
     const ns = defaulted('', 'Namespace', { status: { phase: 'Terminating' } });
     expect(ns.status.phase).toBe('Terminating');
