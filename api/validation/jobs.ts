@@ -145,8 +145,9 @@ export function validateCronJob(cj: CronJob): FieldError[] {
     const err = cronScheduleError(s.schedule);
     if (err) errs.push(invalidValue('spec.schedule', s.schedule, err));
   }
-  if (s.timeZone !== undefined && !validTimeZone(s.timeZone)) {
-    errs.push(invalidValue('spec.timeZone', s.timeZone, 'unknown time zone'));
+  if (s.timeZone !== undefined) {
+    const tzError = timeZoneError(s.timeZone);
+    if (tzError) errs.push(invalidValue('spec.timeZone', s.timeZone, tzError));
   }
   if (s.concurrencyPolicy !== undefined && !CONCURRENCY_POLICIES.includes(s.concurrencyPolicy)) {
     errs.push(notSupported('spec.concurrencyPolicy', s.concurrencyPolicy, CONCURRENCY_POLICIES));
@@ -167,12 +168,16 @@ export function validateCronJob(cj: CronJob): FieldError[] {
   return errs;
 }
 
-function validTimeZone(tz: string): boolean {
-  if (tz === '' || tz.toLowerCase() === 'local') return false;
+function timeZoneError(tz: string): string | undefined {
+  // Go's LoadLocation reads "" as UTC.
+  if (tz === '') return undefined;
+  if (tz.toLowerCase() === 'local') {
+    return 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones';
+  }
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
+    return undefined;
   } catch {
-    return false;
+    return `unknown time zone ${tz}`;
   }
 }

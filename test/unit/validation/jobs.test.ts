@@ -128,7 +128,7 @@ describe('cronjob validation', () => {
     };
     expect(lines(create(GVK.cronJob, { spec }, { name: 'c'.repeat(53) }))).toEqual([
       `metadata.name: Invalid value: "${'c'.repeat(53)}": must be no more than 52 characters`,
-      'spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone',
+      'spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus',
       'spec.concurrencyPolicy: Unsupported value: "Sometimes": supported values: "Allow", "Forbid", "Replace"',
       'spec.jobTemplate.spec.template.spec.restartPolicy: Unsupported value: "Always": supported values: "OnFailure", "Never"',
     ]);
