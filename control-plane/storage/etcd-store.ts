@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { CallOptions } from '@grpc/grpc-js';
-import { Etcd3, type IKeyValue, type IOptions, type IRangeResponse } from 'etcd3';
+import { Etcd3, type IKeyValue, type IOptions, type IRangeResponse, type ITxnResponse } from 'etcd3';
 import type { Logger } from 'pino';
 import { badRequest } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
@@ -177,16 +177,30 @@ export class EtcdStore implements Store {
       if (sameObject(next, currentObj)) return currentObj;
       const value = encodeObject(next);
       const lease = current.lease && current.lease !== '0' ? current.lease : undefined;
-      const res = await this.call('update', key, (o) =>
-        this.client.kv.txn(
-          {
-            compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.mod_revision }],
-            success: [{ request_put: { key: k, value, lease } }],
-            failure: [{ request_range: { key: k } }],
-          },
-          o,
-        ),
-      );
+      let res: ITxnResponse;
+      try {
+        res = await this.call('update', key, (o) =>
+          this.client.kv.txn(
+            {
+              compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.mod_revision }],
+              success: [{ request_put: { key: k, value, lease } }],
+              failure: [{ request_range: { key: k } }],
+            },
+            o,
+          ),
+        );
+      } catch (e) {
+        // The key's lease expired since the read, so etcd removed the key too: read again.
+        if (
+          lease &&
+          e instanceof StorageError &&
+          /lease not found/.test(String((e.cause as Error | undefined)?.message))
+        ) {
+          current = await this.readKv('update', key);
+          continue;
+        }
+        throw e;
+      }
       if (res.succeeded) return decodeValue(value, String(res.header.revision));
       const latest = res.responses[0]?.response_range?.kvs[0];
       if (!latest) throw new StorageError('KeyNotFound', key, `key ${key} not found`);

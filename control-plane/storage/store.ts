@@ -66,6 +66,7 @@ export interface WatchOptions {
 
 export type StoreEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
 
+/** Event objects are shared by every watcher of a resource: treat them as read-only (copy before changing). */
 export interface StoreEvent {
   type: StoreEventType;
   /** For DELETED: the last state with resourceVersion = the deletion revision. For BOOKMARK: only metadata.resourceVersion. */
@@ -73,7 +74,11 @@ export interface StoreEvent {
 }
 
 export interface StoreWatch {
-  /** Events in revision order; ends when `stop()` is called or the store closes. Throws StorageError('Expired') if the start revision was compacted. */
+  /**
+   * Events in revision order; ends when `stop()` is called, the store closes, or the consumer falls
+   * too far behind (the client should then re-watch). Throws StorageError('Expired') if the start
+   * revision was compacted, StorageError('Unavailable') if etcd could not be reached to start it.
+   */
   events: AsyncIterable<StoreEvent>;
   stop(): void;
 }

@@ -19,6 +19,19 @@ export interface TestEtcd {
 
 const ETCD = '/usr/bin/etcd';
 
+/** Children still running when the test process exits (a crashed or interrupted run) are killed, not orphaned. */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function track(c: ChildProcess): void {
+  live.add(c);
+  c.once('exit', () => live.delete(c));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
 /** Starts a throwaway single-member etcd on free loopback ports in a fresh temp dir. */
 export async function startTestEtcd(): Promise<TestEtcd> {
   if (!existsSync(ETCD))
@@ -53,6 +66,7 @@ export async function startTestEtcd(): Promise<TestEtcd> {
     output = '';
     const c = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
+    track(c);
     c.stderr?.on('data', (d) => {
       output = (output + String(d)).slice(-8192);
     });
