@@ -9,6 +9,7 @@ import type {
   Volume,
 } from 'kubernetes-types/core/v1.js';
 import type { FieldError } from '../errors.js';
+import type { Quantity } from '../quantity.js';
 import {
   duplicate,
   forbidden,
@@ -30,7 +31,7 @@ import {
   isValidPortNum,
 } from './name-rules.js';
 import { validateAnnotations, validateLabels } from './object-meta.js';
-import { QUANTITY_FORMAT_ERROR, quantityValue } from './quantity-value.js';
+import { readQuantity } from './quantity-field.js';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
@@ -240,31 +241,26 @@ function validateEnv(env: EnvVar[] | undefined, field: string): FieldError[] {
 function validateResources(r: ResourceRequirements | undefined, field: string): FieldError[] {
   if (!r) return [];
   const errs: FieldError[] = [];
-  const values = (kind: 'limits' | 'requests') => {
-    const out = new Map<string, number>();
-    for (const [name, q] of Object.entries(r[kind] ?? {})) {
+  const read = (kind: 'limits' | 'requests') => {
+    const out = new Map<string, Quantity>();
+    for (const [name, raw] of Object.entries(r[kind] ?? {})) {
       const p = `${field}.${kind}[${name}]`;
       for (const m of isQualifiedName(name)) errs.push(invalidValue(p, name, m));
-      const v = quantityValue(q as string | number);
-      if (v === undefined) {
-        errs.push(invalidValue(p, q, QUANTITY_FORMAT_ERROR));
-        continue;
-      }
-      if (v < 0) errs.push(invalidValue(p, q, 'must be greater than or equal to 0'));
-      out.set(name, v);
+      const q = readQuantity(p, raw, errs);
+      if (q) out.set(name, q);
     }
     return out;
   };
-  const limits = values('limits');
-  const requests = values('requests');
+  const limits = read('limits');
+  const requests = read('requests');
   for (const [name, req] of requests) {
     const lim = limits.get(name);
-    if (lim !== undefined && req > lim) {
+    if (lim !== undefined && req.cmp(lim) > 0) {
       errs.push(
         invalidValue(
           `${field}.requests[${name}]`,
-          String(r.requests?.[name]),
-          `must be less than or equal to ${name} limit of ${String(r.limits?.[name])}`,
+          req.toString(),
+          `must be less than or equal to ${name} limit of ${lim.toString()}`,
         ),
       );
     }

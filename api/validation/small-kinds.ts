@@ -2,9 +2,9 @@ import type { ControllerRevision } from 'kubernetes-types/apps/v1.js';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { LimitRange, PodTemplate, ResourceQuota } from 'kubernetes-types/core/v1.js';
 import type { FieldError } from '../errors.js';
-import { immutable, invalidValue, nonNegative, notSupported, positive, required } from './field-errors.js';
+import { immutable, nonNegative, notSupported, positive, required } from './field-errors.js';
 import { validatePodTemplateSpec } from './pod-spec.js';
-import { QUANTITY_FORMAT_ERROR, quantityValue } from './quantity-value.js';
+import { readQuantity } from './quantity-field.js';
 
 export function validateLease(lease: Lease): FieldError[] {
   const s = lease.spec ?? {};
@@ -33,11 +33,7 @@ export function validateControllerRevisionUpdate(
 
 function quantities(field: string, list: Record<string, unknown> | undefined): FieldError[] {
   const errs: FieldError[] = [];
-  for (const [name, q] of Object.entries(list ?? {})) {
-    const v = quantityValue(q as string | number);
-    if (v === undefined) errs.push(invalidValue(`${field}[${name}]`, q, QUANTITY_FORMAT_ERROR));
-    else if (v < 0) errs.push(invalidValue(`${field}[${name}]`, q, 'must be greater than or equal to 0'));
-  }
+  for (const [name, raw] of Object.entries(list ?? {})) readQuantity(`${field}[${name}]`, raw, errs);
   return errs;
 }
 

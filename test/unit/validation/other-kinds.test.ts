@@ -109,6 +109,28 @@ describe('endpoints and endpoint slices', () => {
   });
 });
 
+describe('limit ranges and quotas', () => {
+  it('checks limit types and quantities', () => {
+    const limits = [
+      { type: 'Container', default: { cpu: '500m' } },
+      { type: 'Node', max: { memory: 'big' } },
+    ];
+    const errs = lines(create({ group: '', version: 'v1', kind: 'LimitRange' }, { spec: { limits } }));
+    expect(errs[0]).toBe(
+      'spec.limits[1].type: Unsupported value: "Node": supported values: "Container", "PersistentVolumeClaim", "Pod"',
+    );
+    expect(errs[1]).toMatch(/^spec\.limits\[1\]\.max\[memory\]: Invalid value: "big": /);
+    expect(errs).toHaveLength(2);
+  });
+
+  it('rejects negative quota amounts', () => {
+    const spec = { hard: { pods: '10', 'requests.cpu': '-1' } };
+    expect(lines(create({ group: '', version: 'v1', kind: 'ResourceQuota' }, { spec }))).toEqual([
+      'spec.hard[requests.cpu]: Invalid value: "-1": must be greater than or equal to 0',
+    ]);
+  });
+});
+
 describe('lease and events', () => {
   it('requires a positive lease duration', () => {
     expect(create(GVK.lease, { spec: { holderIdentity: 'n1', leaseDurationSeconds: 40 } })).toEqual([]);

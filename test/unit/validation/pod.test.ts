@@ -86,6 +86,13 @@ describe('pod validation', () => {
     ]);
   });
 
+  it('compares quantities exactly and prints them canonically', () => {
+    const resources = { requests: { memory: '2048Mi', cpu: '0.5' }, limits: { memory: '1Gi', cpu: '500m' } };
+    expect(lines(pod({ containers: [{ name: 'app', image: 'a:1', resources }] }))).toEqual([
+      'spec.containers[0].resources.requests[memory]: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi',
+    ]);
+  });
+
   it('rejects malformed and negative quantities', () => {
     const errs = lines(
       pod({
