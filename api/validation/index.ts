@@ -1,5 +1,5 @@
 export { cronScheduleError } from './cron-schedule.js';
-export { selectorMatches, validateLabelSelector } from './label-selector.js';
+export { validateLabelSelector } from './label-selector.js';
 export {
   isDns1035Label,
   isDns1123Label,
