@@ -60,7 +60,10 @@ export interface WatchOptions {
   predicate?: (obj: KubeObject) => boolean;
   /** Send BOOKMARK events carrying the current revision (allowWatchBookmarks). */
   bookmarks?: boolean;
-  /** Send the initial state (sendInitialEvents). */
+  /**
+   * sendInitialEvents: ADDED for every current object first (whatever resourceVersion says), then
+   * changes; with `bookmarks`, a BOOKMARK annotated `k8s.io/initial-events-end: "true"` marks the end.
+   */
   recursive?: boolean;
 }
 

@@ -1,5 +1,6 @@
 import type { Etcd3, IEvent, IKeyValue } from 'etcd3';
 import type { Logger } from 'pino';
+import { badRequest } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { directWatch, openEtcdWatch } from './etcd-watch.js';
 import { decodeKv } from './kv-codec.js';
@@ -131,7 +132,8 @@ export class WatchCache {
       return;
     }
     const rv = options.resourceVersion ?? '';
-    const sendInitial = rv === '0' || (options.recursive === true && rv === '');
+    // sendInitialEvents: the current state (at least as new as any given revision), then changes.
+    const sendInitial = rv === '0' || options.recursive === true;
     let start = this.revision;
     if (sendInitial) {
       for (const obj of this.list(target, options.predicate).items)
@@ -142,7 +144,7 @@ export class WatchCache {
     } else if (rv !== '') {
       const from = Number(rv);
       if (!Number.isSafeInteger(from) || from < 0) {
-        queue.fail(new StorageError('Expired', target, `invalid resource version "${rv}"`));
+        queue.fail(badRequest(`invalid resource version "${rv}"`));
         return;
       }
       if (from < this.windowStart) {

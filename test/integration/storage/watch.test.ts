@@ -261,3 +261,24 @@ describe('EtcdStore watch', () => {
     w.stop();
   });
 });
+
+describe('EtcdStore watch with sendInitialEvents', () => {
+  it('sends the current state, an initial-events-end bookmark, then changes', async () => {
+    const p = prefix();
+    await store.create(`${p}ns/a`, obj('a'));
+    const w = store.watch(p, { recursive: true, bookmarks: true });
+    const first = await take(w, 2, { bookmarks: true });
+    expect(first[0]?.type).toBe('ADDED');
+    expect(first[1]?.type).toBe('BOOKMARK');
+    expect(first[1]?.object.metadata.annotations).toEqual({ 'k8s.io/initial-events-end': 'true' });
+    await store.create(`${p}ns/b`, obj('b'));
+    expect(summary(await take(w, 1))).toEqual(['ADDED b']);
+    w.stop();
+  });
+
+  it('rejects a malformed resourceVersion from the events iterator', async () => {
+    const w = store.watch(prefix(), { resourceVersion: 'abc' });
+    const err = await take(w, 1).catch((e: unknown) => e);
+    expect((err as { code?: number }).code).toBe(400);
+  });
+});
