@@ -76,7 +76,13 @@ describe('fieldsOf', () => {
   it('gives the selectable fields of a pod', () => {
     const pod: KubeObject = {
       metadata: { name: 'p', namespace: 'ns' },
-      spec: { nodeName: 'n1', restartPolicy: 'Always', schedulerName: 'default-scheduler', serviceAccountName: 'sa', hostNetwork: true },
+      spec: {
+        nodeName: 'n1',
+        restartPolicy: 'Always',
+        schedulerName: 'default-scheduler',
+        serviceAccountName: 'sa',
+        hostNetwork: true,
+      },
       status: { phase: 'Running', podIPs: [{ ip: '10.0.0.5' }], nominatedNodeName: 'n2' },
     };
     expect(fieldsOf(POD, pod)).toMatchObject({
@@ -95,17 +101,35 @@ describe('fieldsOf', () => {
   });
 
   it('gives node, secret, namespace, service and job fields', () => {
-    expect(fieldsOf({ group: '', kind: 'Node' }, { metadata: { name: 'n' }, spec: { unschedulable: true } })).toEqual({
+    expect(
+      fieldsOf({ group: '', kind: 'Node' }, { metadata: { name: 'n' }, spec: { unschedulable: true } }),
+    ).toEqual({
       'metadata.name': 'n',
       'spec.unschedulable': 'true',
     });
-    expect(fieldsOf({ group: '', kind: 'Secret' }, { metadata: { name: 's', namespace: 'd' }, type: 'Opaque' }).type).toBe('Opaque');
-    expect(fieldsOf({ group: '', kind: 'Namespace' }, { metadata: { name: 'd' }, status: { phase: 'Active' } })['status.phase']).toBe('Active');
-    expect(fieldsOf({ group: '', kind: 'Service' }, { metadata: { name: 's' }, spec: { clusterIP: '10.96.0.1', type: 'ClusterIP' } })).toMatchObject({
+    expect(
+      fieldsOf({ group: '', kind: 'Secret' }, { metadata: { name: 's', namespace: 'd' }, type: 'Opaque' })
+        .type,
+    ).toBe('Opaque');
+    expect(
+      fieldsOf({ group: '', kind: 'Namespace' }, { metadata: { name: 'd' }, status: { phase: 'Active' } })[
+        'status.phase'
+      ],
+    ).toBe('Active');
+    expect(
+      fieldsOf(
+        { group: '', kind: 'Service' },
+        { metadata: { name: 's' }, spec: { clusterIP: '10.96.0.1', type: 'ClusterIP' } },
+      ),
+    ).toMatchObject({
       'spec.clusterIP': '10.96.0.1',
       'spec.type': 'ClusterIP',
     });
-    expect(fieldsOf({ group: 'batch', kind: 'Job' }, { metadata: { name: 'j' }, status: { succeeded: 2 } })['status.successful']).toBe('2');
+    expect(
+      fieldsOf({ group: 'batch', kind: 'Job' }, { metadata: { name: 'j' }, status: { succeeded: 2 } })[
+        'status.successful'
+      ],
+    ).toBe('2');
   });
 
   it('selects core events the way kubectl describe asks', () => {
@@ -116,7 +140,9 @@ describe('fieldsOf', () => {
       source: { component: 'default-scheduler' },
       type: 'Normal',
     };
-    const sel = parseFieldSelector('involvedObject.name=web,involvedObject.namespace=default,involvedObject.uid=u1');
+    const sel = parseFieldSelector(
+      'involvedObject.name=web,involvedObject.namespace=default,involvedObject.uid=u1',
+    );
     validateFieldSelector({ group: '', kind: 'Event' }, sel);
     expect(sel.matches(fieldsOf({ group: '', kind: 'Event' }, ev))).toBe(true);
     expect(fieldsOf({ group: '', kind: 'Event' }, ev).source).toBe('default-scheduler');
@@ -124,12 +150,17 @@ describe('fieldsOf', () => {
 
   it('maps events.k8s.io labels onto the event fields', () => {
     const res = { group: 'events.k8s.io', kind: 'Event' };
-    const ev: KubeObject = { metadata: { name: 'e' }, regarding: { kind: 'Pod', name: 'web' }, reportingController: 'kubelet' };
+    const ev: KubeObject = {
+      metadata: { name: 'e' },
+      regarding: { kind: 'Pod', name: 'web' },
+      reportingController: 'kubelet',
+    };
     const sel = parseFieldSelector('regarding.name=web,reportingController=kubelet');
-    expect(validateFieldSelector(res, sel).requirements().map((r) => r.field)).toEqual([
-      'involvedObject.name',
-      'reportingComponent',
-    ]);
+    expect(
+      validateFieldSelector(res, sel)
+        .requirements()
+        .map((r) => r.field),
+    ).toEqual(['involvedObject.name', 'reportingComponent']);
     expect(sel.matches(fieldsOf(res, ev))).toBe(true);
     expect(validateFieldSelector(res, sel).matches(fieldsOf(res, ev))).toBe(true);
   });
@@ -138,9 +169,13 @@ describe('fieldsOf', () => {
 describe('validateFieldSelector', () => {
   it('accepts metadata.name on every kind', () => {
     for (const kind of ['Pod', 'ConfigMap', 'Node', 'Namespace']) {
-      expect(() => validateFieldSelector({ group: '', kind }, parseFieldSelector('metadata.name=x'))).not.toThrow();
+      expect(() =>
+        validateFieldSelector({ group: '', kind }, parseFieldSelector('metadata.name=x')),
+      ).not.toThrow();
     }
-    expect(() => validateFieldSelector({ group: 'apps', kind: 'Deployment' }, parseFieldSelector('metadata.name=x'))).not.toThrow();
+    expect(() =>
+      validateFieldSelector({ group: 'apps', kind: 'Deployment' }, parseFieldSelector('metadata.name=x')),
+    ).not.toThrow();
   });
 
   it('rejects an unsupported pod field with upstream wording', () => {
@@ -154,7 +189,9 @@ describe('validateFieldSelector', () => {
     const e = rejection(() =>
       validateFieldSelector({ group: 'apps', kind: 'Deployment' }, parseFieldSelector('status.replicas=1')),
     );
-    expect(e.message).toBe('"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"');
+    expect(e.message).toBe(
+      '"status.replicas" is not a known field selector: only "metadata.name", "metadata.namespace"',
+    );
   });
 
   it('converts the legacy pod label spec.host to spec.nodeName', () => {
@@ -164,6 +201,9 @@ describe('validateFieldSelector', () => {
   });
 
   it('lists what a kind supports', () => {
-    expect(supportedFieldLabels({ group: '', kind: 'Node' })).toEqual(['metadata.name', 'spec.unschedulable']);
+    expect(supportedFieldLabels({ group: '', kind: 'Node' })).toEqual([
+      'metadata.name',
+      'spec.unschedulable',
+    ]);
   });
 });

@@ -59,7 +59,11 @@ describe('parseLabelSelector', () => {
   });
 
   it('supports prefixed keys', () => {
-    expect(parseLabelSelector('kubernetes.io/cluster-service=true').matches({ 'kubernetes.io/cluster-service': 'true' })).toBe(true);
+    expect(
+      parseLabelSelector('kubernetes.io/cluster-service=true').matches({
+        'kubernetes.io/cluster-service': 'true',
+      }),
+    ).toBe(true);
   });
 
   it('prints requirements sorted by key in upstream form', () => {
@@ -84,12 +88,14 @@ describe('parseLabelSelector', () => {
   it('rejects an invalid label key', () => {
     const e = parseError('-bad=x');
     expect(e.message).toBe(
-      'unable to parse requirement: <nil>: Invalid value: "-bad": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyName\',  or \'my.name\',  or \'123-abc\', regex used for validation is \'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]\')',
+      "unable to parse requirement: <nil>: Invalid value: \"-bad\": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     );
   });
 
   it('rejects an invalid label value', () => {
-    expect(parseError('a=-x-').message).toMatch(/^unable to parse requirement: values\[0\]\[a\]: Invalid value: "-x-": a valid label must be/);
+    expect(parseError('a=-x-').message).toMatch(
+      /^unable to parse requirement: values\[0\]\[a\]: Invalid value: "-x-": a valid label must be/,
+    );
   });
 
   it('rejects a missing parenthesis and a dangling comma', () => {
@@ -135,9 +141,9 @@ describe('labelSelectorFromObject', () => {
   });
 
   it('rejects In without values', () => {
-    expect(() => labelSelectorFromObject({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] })).toThrow(
-      /values set can't be empty/,
-    );
+    expect(() =>
+      labelSelectorFromObject({ matchExpressions: [{ key: 'a', operator: 'In', values: [] }] }),
+    ).toThrow(/values set can't be empty/);
   });
 
   it('renders the status.selector string', () => {
@@ -151,7 +157,10 @@ describe('labelSelectorFromObject', () => {
   });
 
   it('round-trips its string through parseLabelSelector', () => {
-    const text = labelSelectorAsString({ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'DoesNotExist' }] });
+    const text = labelSelectorAsString({
+      matchLabels: { a: 'b' },
+      matchExpressions: [{ key: 'c', operator: 'DoesNotExist' }],
+    });
     expect(parseLabelSelector(text).matches({ a: 'b' })).toBe(true);
     expect(parseLabelSelector(text).matches({ a: 'b', c: '' })).toBe(false);
   });
