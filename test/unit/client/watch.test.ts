@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isStatusError, SkiffError } from '../../../api/errors.js';
-import type { WatchEvent } from '../../../api/object.js';
+import type { KubeObject, WatchEvent } from '../../../api/object.js';
 import { decodeWatchStream } from '../../../client/watch.js';
 
 async function* chunks(parts: (string | Uint8Array)[]): AsyncGenerator<string | Uint8Array> {
@@ -9,7 +9,7 @@ async function* chunks(parts: (string | Uint8Array)[]): AsyncGenerator<string | 
 
 async function collect(parts: (string | Uint8Array)[]): Promise<WatchEvent[]> {
   const out: WatchEvent[] = [];
-  for await (const ev of decodeWatchStream(chunks(parts))) out.push(ev);
+  for await (const ev of decodeWatchStream<KubeObject>(chunks(parts))) out.push(ev);
   return out;
 }
 
