@@ -84,9 +84,9 @@ export class IndexedStore<T extends KubeObject> implements Store<T> {
     for (const [name, fn] of Object.entries(this.indexers)) {
       const index = this.indices.get(name) as Map<string, Set<string>>;
       for (const value of fn(obj)) {
-        let keys = index.get(value);
-        if (!keys) index.set(value, (keys = new Set()));
-        keys.add(key);
+        const keys = index.get(value);
+        if (keys) keys.add(key);
+        else index.set(value, new Set([key]));
       }
     }
   }
