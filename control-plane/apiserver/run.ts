@@ -38,6 +38,16 @@ export interface RunningApiServer {
 
 /** Starts storage (embedded etcd unless --etcd-servers), the PKI, the HTTPS API and the bootstrap objects. */
 export async function startApiServer(o: ApiServerRunOptions): Promise<RunningApiServer> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    return await start(o, cleanups);
+  } catch (e) {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw e;
+  }
+}
+
+async function start(o: ApiServerRunOptions, cleanups: (() => Promise<void> | void)[]): Promise<RunningApiServer> {
   const log = o.log.child({ component: 'apiserver' });
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   let etcd: EmbeddedEtcd | undefined;
@@ -49,6 +59,8 @@ export async function startApiServer(o: ApiServerRunOptions): Promise<RunningApi
       peerPort: o.embeddedEtcdPeerPort,
       log: o.log.child({ component: 'etcd' }),
     });
+    const started = etcd;
+    cleanups.push(() => started.stop());
     endpoints = [await etcd.start()];
   }
   const store = new EtcdStore({
@@ -56,7 +68,8 @@ export async function startApiServer(o: ApiServerRunOptions): Promise<RunningApi
     tls: o.etcdCaFile || o.etcdCertFile ? { caFile: o.etcdCaFile, certFile: o.etcdCertFile, keyFile: o.etcdKeyFile } : undefined,
     log: o.log.child({ component: 'storage' }),
   });
-  const compactor = new Compactor({ endpoints, store, schedule: o.compactionSchedule, log: o.log.child({ component: 'compactor' }) } as ConstructorParameters<typeof Compactor>[0]);
+  cleanups.push(() => store.close());
+  const compactor = new Compactor({ endpoints, store, schedule: o.compactionSchedule, log: o.log.child({ component: "compactor" }) });
   const kubernetesServiceIp = firstServiceIp(o.serviceClusterIpRange);
   const advertiseAddress = o.advertiseAddress || defaultAdvertiseAddress(o.bindAddress);
   const pki = await ensurePki(join(o.dataDir, 'tls'), {
@@ -76,6 +89,7 @@ export async function startApiServer(o: ApiServerRunOptions): Promise<RunningApi
     log,
   });
   const addr = await api.listen();
+  cleanups.push(() => api.close());
   await retryUntilReady(() => bootstrapCluster(api, { advertiseAddress, securePort: addr.port, kubernetesServiceIp, log }), log);
   compactor.start();
   const serverHost = o.bindAddress === '0.0.0.0' || o.bindAddress === '::' ? '127.0.0.1' : o.bindAddress;
