@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SkiffError } from '../../api/errors.js';
 
@@ -80,6 +81,7 @@ export class EmbeddedEtcd {
       );
     }
     await mkdir(this.opts.dataDir, { recursive: true, mode: 0o700 });
+    await this.killStaleChild();
     for (const [what, port] of [
       ['client', this.clientPort],
       ['peer', this.peerPort],
@@ -113,11 +115,38 @@ export class EmbeddedEtcd {
     clearTimeout(timer);
   }
 
+  private get pidFile(): string {
+    return join(this.opts.dataDir, 'skiff-etcd.pid');
+  }
+
+  /**
+   * A skiff server that was SIGKILLed leaves its etcd child running on the same data dir and
+   * ports: recognise it by the pid file and its command line, and stop it before starting anew.
+   */
+  private async killStaleChild(): Promise<void> {
+    const pid = Number((await readFile(this.pidFile, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 0) return;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(`--data-dir=${this.opts.dataDir}\0`)) return;
+    this.opts.log.warn({ pid }, 'stopping an embedded etcd left running by a previous skiff');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 50));
+  }
+
   private spawnChild(): void {
     const args = embeddedEtcdArgs(this.opts.dataDir, this.clientPort, this.peerPort);
     const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.startedAt = Date.now();
+    if (child.pid) {
+      writeFile(this.pidFile, `${child.pid}\n`).catch((err: unknown) =>
+        this.opts.log.warn({ err: String(err) }, 'cannot write the etcd pid file'),
+      );
+    }
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (d: string) => {
       this.stderrTail = (this.stderrTail + d).slice(-4096);
@@ -127,6 +156,7 @@ export class EmbeddedEtcd {
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
       if (this.stopping) {
+        rm(this.pidFile, { force: true }).catch(() => undefined);
         this.opts.log.info({ code, signal }, 'embedded etcd stopped');
         return;
       }

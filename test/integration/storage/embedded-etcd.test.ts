@@ -1,11 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SkiffError } from '../../../api/errors.js';
-import { EmbeddedEtcd, etcdAnswers } from '../../../control-plane/storage/embedded-etcd.js';
+import { EmbeddedEtcd, embeddedEtcdArgs, etcdAnswers } from '../../../control-plane/storage/embedded-etcd.js';
 import { freePort } from '../../support/ports.js';
 
 const dirs: string[] = [];
@@ -69,6 +70,29 @@ describe('EmbeddedEtcd', () => {
       expect((err as SkiffError).message).toContain(`127.0.0.1:${port} is already in use`);
     } finally {
       busy.close();
+      await etcd.stop();
+    }
+  });
+
+  it('replaces an etcd left running on its data dir by a killed skiff', async () => {
+    const dataDir = join(await tempDir(), 'etcd');
+    await mkdir(dataDir, { recursive: true });
+    const clientPort = await freePort();
+    const peerPort = await freePort();
+    const stale = spawn('/usr/bin/etcd', embeddedEtcdArgs(dataDir, clientPort, peerPort), {
+      stdio: 'ignore',
+    });
+    await writeFile(join(dataDir, 'skiff-etcd.pid'), `${stale.pid}\n`);
+    expect(await until(() => etcdAnswers(`http://127.0.0.1:${clientPort}`), 15_000)).toBe(true);
+    const staleExit = new Promise((r) => stale.once('exit', r));
+    const etcd = new EmbeddedEtcd({ dataDir, clientPort, peerPort, log: pino({ level: 'silent' }) });
+    try {
+      await etcd.start();
+      await staleExit;
+      expect(etcd.pid).not.toBe(stale.pid);
+      expect(await etcdAnswers(etcd.clientUrl)).toBe(true);
+    } finally {
+      stale.kill('SIGKILL');
       await etcd.stop();
     }
   });
