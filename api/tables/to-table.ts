@@ -12,6 +12,12 @@ import {
 } from './misc-printers.js';
 import { nodePrinter } from './node-printer.js';
 import { podPrinter } from './pod-printer.js';
+import {
+  controllerRevisionPrinter,
+  limitRangePrinter,
+  podTemplatePrinter,
+  resourceQuotaPrinter,
+} from './policy-printers.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './service-printers.js';
 import type { PartialObjectMetadata, Printer, Table, TableRow } from './table.js';
 import {
@@ -33,12 +39,17 @@ const PRINTERS: Record<string, Printer> = {
   '/Secret': secretPrinter,
   '/ServiceAccount': serviceAccountPrinter,
   '/Event': eventPrinter,
+  '/ResourceQuota': resourceQuotaPrinter,
+  '/LimitRange': limitRangePrinter,
+  '/PodTemplate': podTemplatePrinter,
+  'apps/ControllerRevision': controllerRevisionPrinter,
   'apps/Deployment': deploymentPrinter,
   'apps/ReplicaSet': replicaSetPrinter,
   'apps/DaemonSet': daemonSetPrinter,
   'apps/StatefulSet': statefulSetPrinter,
   'batch/Job': jobPrinter,
   'batch/CronJob': cronJobPrinter,
+  'events.k8s.io/Event': eventPrinter,
   'discovery.k8s.io/EndpointSlice': endpointSlicePrinter,
   'coordination.k8s.io/Lease': leasePrinter,
   'scheduling.k8s.io/PriorityClass': priorityClassPrinter,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../api/object.js';
-import { findResource, RESOURCES } from '../../../api/resources.js';
+import { RESOURCES } from '../../../api/resources.js';
 import { type Table, toTable } from '../../../api/tables/index.js';
 
 const NOW = new Date('2024-05-01T12:00:00Z');
@@ -77,11 +77,9 @@ describe('toTable', () => {
       const t = toTable(r, [{ metadata: meta('x') }], { now: NOW });
       expect(t.rows[0].cells).toHaveLength(t.columnDefinitions.length);
     }
-    const lr = findResource('', 'v1', 'limitranges');
-    expect(lr).toBeDefined();
-    expect(
-      toTable(lr!, [{ metadata: meta('x') }], { now: NOW }).columnDefinitions.map((c) => c.name),
-    ).toEqual(['Name', 'Age']);
+    const widget = toTable({ group: 'example.com', kind: 'Widget' }, [{ metadata: meta('x') }], { now: NOW });
+    expect(widget.columnDefinitions.map((c) => c.name)).toEqual(['Name', 'Age']);
+    expect(widget.rows[0].cells).toEqual(['x', '10m']);
   });
 });
 
@@ -531,5 +529,67 @@ describe('other kinds', () => {
       'busybox',
       '<none>',
     ]);
+  });
+
+  it('prints controller revisions with their owning controller', () => {
+    const cr: KubeObject = {
+      metadata: meta('web-5d4b', {
+        ownerReferences: [
+          { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'web', uid: 'u', controller: true },
+        ],
+      }),
+      revision: 4,
+    };
+    expect(toTable({ group: 'apps', kind: 'ControllerRevision' }, [cr], { now: NOW }).rows[0].cells).toEqual([
+      'web-5d4b',
+      'daemonset.apps/web',
+      4,
+      '10m',
+    ]);
+  });
+
+  it('prints resource quota requests and limits from status', () => {
+    const rq: KubeObject = {
+      metadata: meta('q'),
+      status: {
+        hard: { 'requests.cpu': '1', 'limits.memory': '1Gi', pods: '10' },
+        used: { 'requests.cpu': '0.5', 'limits.memory': '512Mi' },
+      },
+    };
+    expect(toTable({ group: '', kind: 'ResourceQuota' }, [rq], { now: NOW }).rows[0].cells).toEqual([
+      'q',
+      '10m',
+      'pods: 0/10, requests.cpu: 500m/1',
+      'limits.memory: 512Mi/1Gi',
+    ]);
+  });
+
+  it('prints limit ranges with an RFC 3339 creation time', () => {
+    const t = toTable({ group: '', kind: 'LimitRange' }, [{ metadata: meta('lr') }], { now: NOW });
+    expect(t.columnDefinitions.map((c) => [c.name, c.type])).toEqual([
+      ['Name', 'string'],
+      ['Created At', 'date'],
+    ]);
+    expect(t.rows[0].cells).toEqual(['lr', '2024-05-01T11:50:00Z']);
+  });
+
+  it('prints events.k8s.io events like core events', () => {
+    const ev: KubeObject = {
+      metadata: meta('e'),
+      regarding: { kind: 'Node', name: 'n1' },
+      reason: 'Ready',
+      note: 'node is ready',
+      type: 'Normal',
+      reportingController: 'kubelet',
+      eventTime: '2024-05-01T11:59:30.000000Z',
+    };
+    const row = cellsByColumn(toTable({ group: 'events.k8s.io', kind: 'Event' }, [ev], { now: NOW }));
+    expect(row).toMatchObject({
+      'Last Seen': '30s',
+      Object: 'node/n1',
+      Message: 'node is ready',
+      Source: 'kubelet',
+      Count: 1,
+    });
   });
 });
