@@ -21,6 +21,7 @@ export interface CompactorOptions {
 
 const DEFAULT_SCHEDULE = '*/5 * * * *';
 const LONG_CALL_MS = 60_000;
+const COMPACT_REV_KEY = 'compact_rev_key';
 
 export interface MemberDbSize {
   endpoint: string;
@@ -36,6 +37,8 @@ export interface MemberDbSize {
 export class Compactor {
   private task: ScheduledTask | undefined;
   private lastRevision: number | undefined;
+  /** The version of compact_rev_key this server expects: a round counter shared through etcd. */
+  private clock = 0;
   private readonly members = new Map<string, Etcd3>();
   private readonly endpoints: string[];
   private running = false;
@@ -77,12 +80,28 @@ export class Compactor {
 
   /**
    * Compacts to the revision observed by the previous call, then remembers the current one.
-   * Returns the revision compacted to, or undefined on the first call.
+   * Several servers sharing one etcd take turns as upstream's do: a transaction on the version
+   * of `compact_rev_key` lets exactly one of them compact per round, the others just follow the
+   * clock. Returns the revision compacted to, or undefined when this call did not compact.
    */
   async compactNow(): Promise<string | undefined> {
-    const current = Number(await this.opts.store.currentRevision());
+    const key = Buffer.from(COMPACT_REV_KEY);
     const target = this.lastRevision;
-    this.lastRevision = current;
+    const res = await this.opts.store.client.kv.txn(
+      {
+        compare: [{ key, target: 'Version', result: 'Equal', version: this.clock }],
+        success: [{ request_put: { key, value: Buffer.from(String(target ?? 0)) } }],
+        failure: [{ request_range: { key } }],
+      },
+      { deadline: Date.now() + 5_000 },
+    );
+    this.lastRevision = Number(res.header.revision);
+    if (!res.succeeded) {
+      // Someone else compacted this round (or our clock is stale): adopt their clock.
+      this.clock = Number(res.responses[0]?.response_range?.kvs[0]?.version ?? 0);
+      return undefined;
+    }
+    this.clock++;
     if (target === undefined || target <= 1) return undefined;
     try {
       await this.opts.store.client.kv.compact(
@@ -92,7 +111,6 @@ export class Compactor {
       etcdCompactions.inc();
       this.opts.log.info({ revision: target }, 'etcd compacted');
     } catch (e) {
-      // Another apiserver (or an earlier run) got there first: nothing to do.
       if (!isCompactedError(e)) throw e;
     }
     return String(target);

@@ -83,3 +83,27 @@ describe('Compactor', () => {
     expect(await compactor.maybeDefrag()).toBe(false);
   });
 });
+
+describe('Compactor with two servers on one etcd', () => {
+  it('lets only one of them compact per round', async () => {
+    const log = pino({ level: 'silent' });
+    const a = new Compactor({ store, log });
+    const b = new Compactor({ store, log });
+    try {
+      const results: Array<string | undefined> = [];
+      for (let round = 0; round < 4; round++) {
+        await store.client.put('/registry/c3/x').value(String(round));
+        results.push(await a.compactNow(), await b.compactNow());
+      }
+      // The first round only syncs both clocks to etcd's; after that exactly one compacts per round.
+      expect(results.slice(0, 2)).toEqual([undefined, undefined]);
+      for (let round = 1; round < 4; round++) {
+        const pair = results.slice(round * 2, round * 2 + 2);
+        expect(pair.filter((r) => r !== undefined)).toHaveLength(1);
+      }
+    } finally {
+      a.stop();
+      b.stop();
+    }
+  });
+});
