@@ -192,9 +192,10 @@ spec:
     expect(nf.code).toBe(1);
     expect(nf.stderr).toContain('Error from server (NotFound): deployments.apps "nope" not found');
 
-    const exists = await kubectl(['create', 'configmap', 'cfg']);
+    const exists = await kubectl(['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n');
     expect(exists.code).toBe(1);
-    expect(exists.stderr).toContain('Error from server (AlreadyExists): configmaps "cfg" already exists');
+    expect(exists.stderr).toContain('Error from server (AlreadyExists)');
+    expect(exists.stderr).toContain('configmaps "cfg" already exists');
 
     const cm = JSON.parse(ok(await kubectl(['get', 'cm', 'cfg', '-o', 'json'])));
     cm.metadata.resourceVersion = String(Number(cm.metadata.resourceVersion) - 1);
@@ -205,7 +206,7 @@ spec:
     const bad = await kubectl(['create', '-f', '-'], deployment('nginx').replace('matchLabels: {app: web}', 'matchLabels: {app: other}').replace('name: web\n', 'name: bad\n'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('is invalid');
-    expect(bad.stderr).toContain('selector does not match template labels');
+    expect(bad.stderr).toContain('`selector` does not match template `labels`');
 
     const unknown = await kubectl(['create', '-f', '-'], deployment('nginx').replace('replicas: 2', 'replicas: 2\n  replicaz: 3').replace('name: web\n', 'name: unk\n'));
     expect(unknown.code).toBe(1);
