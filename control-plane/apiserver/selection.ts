@@ -10,11 +10,11 @@ export function selectionPredicate(
   fieldSelector: string,
 ): ((obj: KubeObject) => boolean) | undefined {
   const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
-  const fields = fieldSelector ? parseFieldSelector(fieldSelector) : undefined;
-  if (fields) validateFieldSelector({ group: def.group, kind: def.kind }, fields);
+  const resource = { group: def.group, kind: def.kind };
+  const fields = fieldSelector ? validateFieldSelector(resource, parseFieldSelector(fieldSelector)) : undefined;
   const useLabels = labels && !labels.empty;
   if (!useLabels && !fields) return undefined;
   return (obj) =>
     (!useLabels || labels.matches(obj.metadata.labels)) &&
-    (!fields || fields.matches(fieldsOf({ group: def.group, kind: def.kind }, obj)));
+    (!fields || fields.matches(fieldsOf(resource, obj)));
 }
