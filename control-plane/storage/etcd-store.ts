@@ -244,6 +244,7 @@ export class EtcdStore implements Store {
         prefix: resource,
         client: this.client,
         listAll: (p) => this.listAll(p),
+        currentRevision: async () => Number(await this.currentRevision()),
         log: this.log.child({ resource }),
         options: this.cacheOptions,
       });

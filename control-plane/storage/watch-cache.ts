@@ -38,6 +38,8 @@ export interface WatchCacheDeps {
   client: Etcd3;
   /** Every key under the prefix at one revision (paginated by the store). */
   listAll(prefix: string): Promise<{ kvs: IKeyValue[]; revision: number }>;
+  /** etcd's current revision. */
+  currentRevision(): Promise<number>;
   log: Logger;
   options: WatchCacheOptions;
 }
@@ -109,10 +111,12 @@ export class WatchCache {
   /** Starts a watch on `target` (a prefix or a key under this cache's prefix). Errors surface from the events iterator. */
   watch(target: string, options: WatchOptions = {}): StoreWatch {
     const queue = new WatchQueue(this.d.options.queueSize);
-    this.ensureReady().then(
-      () => this.register(target, options, queue),
-      (e: unknown) => queue.fail(e instanceof Error ? e : new Error(String(e))),
-    );
+    this.ensureReady()
+      .then(() => this.checkNotFuture(target, options.resourceVersion))
+      .then(
+        () => this.register(target, options, queue),
+        (e: unknown) => queue.fail(e instanceof Error ? e : new Error(String(e))),
+      );
     return queue;
   }
 
@@ -123,6 +127,14 @@ export class WatchCache {
     this.etcdWatch?.cancel();
     for (const w of [...this.watchers]) w.queue.end();
     this.watchers.clear();
+  }
+
+  /** A start revision etcd has not reached yet is refused, as upstream does (Too large resource version). */
+  private async checkNotFuture(target: string, rv: string | undefined): Promise<void> {
+    if (!rv || !/^\d+$/.test(rv) || Number(rv) <= this.revision) return;
+    if (Number(rv) > (await this.d.currentRevision())) {
+      throw new StorageError('TooLargeResourceVersion', target, `Too large resource version: ${rv}`);
+    }
   }
 
   private register(target: string, options: WatchOptions, queue: WatchQueue): void {

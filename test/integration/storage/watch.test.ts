@@ -281,4 +281,11 @@ describe('EtcdStore watch with sendInitialEvents', () => {
     const err = await take(w, 1).catch((e: unknown) => e);
     expect((err as { code?: number }).code).toBe(400);
   });
+
+  it('refuses a watch from a revision etcd has not reached', async () => {
+    const future = String(Number(await store.currentRevision()) + 1000);
+    const w = store.watch(prefix(), { resourceVersion: future });
+    const err = await take(w, 1).catch((e: unknown) => e);
+    expect(isStorageError(err, 'TooLargeResourceVersion')).toBe(true);
+  });
 });
