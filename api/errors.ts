@@ -130,7 +130,11 @@ export function methodNotAllowed(message: string): StatusError {
 }
 
 export function unsupportedMediaType(contentType: string): StatusError {
-  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format: ${contentType}`);
+  return new StatusError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format: ${contentType}`,
+  );
 }
 
 export function notAcceptable(message: string): StatusError {
@@ -138,7 +142,11 @@ export function notAcceptable(message: string): StatusError {
 }
 
 export function tooLarge(limitBytes: number): StatusError {
-  return new StatusError(413, 'RequestEntityTooLarge', `the request body exceeds the limit of ${limitBytes} bytes`);
+  return new StatusError(
+    413,
+    'RequestEntityTooLarge',
+    `the request body exceeds the limit of ${limitBytes} bytes`,
+  );
 }
 
 export function gone(message: string): StatusError {

@@ -52,7 +52,15 @@ function define(s: Spec): ResourceDef {
 }
 
 const core = (kind: string, plural: string, rest: Partial<Spec> = {}): ResourceDef =>
-  define({ group: '', version: 'v1', kind, plural, namespaced: true, definitionPackage: 'io.k8s.api.core', ...rest });
+  define({
+    group: '',
+    version: 'v1',
+    kind,
+    plural,
+    namespaced: true,
+    definitionPackage: 'io.k8s.api.core',
+    ...rest,
+  });
 
 export const RESOURCES: readonly ResourceDef[] = [
   core('Namespace', 'namespaces', {
@@ -190,7 +198,9 @@ export const RESOURCES: readonly ResourceDef[] = [
   }),
 ];
 
-export function groupVersions(resources: readonly ResourceDef[] = RESOURCES): { group: string; version: string }[] {
+export function groupVersions(
+  resources: readonly ResourceDef[] = RESOURCES,
+): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
   for (const r of resources) seen.set(`${r.group}/${r.version}`, { group: r.group, version: r.version });
   return [...seen.values()];
@@ -210,5 +220,7 @@ export function findByKind(
   kind: string,
   resources: readonly ResourceDef[] = RESOURCES,
 ): ResourceDef | undefined {
-  return resources.find((r) => (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion && r.kind === kind);
+  return resources.find(
+    (r) => (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion && r.kind === kind,
+  );
 }

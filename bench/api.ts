@@ -27,7 +27,10 @@ function pod(name: string, ns: string) {
           name: 'main',
           image: 'registry.local/bench/app:1.0.0',
           command: ['/bin/sh', '-c', 'while true; do sleep 3600; done'],
-          env: Array.from({ length: 8 }, (_, i) => ({ name: `VAR_${i}`, value: `value-${i}-${'x'.repeat(40)}` })),
+          env: Array.from({ length: 8 }, (_, i) => ({
+            name: `VAR_${i}`,
+            value: `value-${i}-${'x'.repeat(40)}`,
+          })),
           ports: [{ containerPort: 8080, name: 'http' }],
           resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '256Mi' } },
         },
@@ -50,7 +53,13 @@ async function main(): Promise<void> {
   try {
     await new Promise((r) => setTimeout(r, 2000));
     const idleRss = rssMiB(server.process.pid ?? 0);
-    rows.push({ metric: 'server RSS idle (API + embedded etcd)', unit: 'MiB', value: round(idleRss, 1), target: '<= 180', met: idleRss <= 180 });
+    rows.push({
+      metric: 'server RSS idle (API + embedded etcd)',
+      unit: 'MiB',
+      value: round(idleRss, 1),
+      target: '<= 180',
+      met: idleRss <= 180,
+    });
 
     const api = async (method: string, path: string, body?: unknown) => {
       const res = await server.fetch(method, path, body);
@@ -68,7 +77,8 @@ async function main(): Promise<void> {
       const body = JSON.stringify(pod(`raw-${i}`, 'bench'));
       rawPut.push((await timed(() => etcd.put(`/bench-raw/pods/${i}`).value(body).exec()))[0]);
     }
-    for (let i = 0; i < SAMPLES; i++) rawGet.push((await timed(() => etcd.get(`/bench-raw/pods/${i}`).string()))[0]);
+    for (let i = 0; i < SAMPLES; i++)
+      rawGet.push((await timed(() => etcd.get(`/bench-raw/pods/${i}`).string()))[0]);
 
     progress(`API: ${SAMPLES} sequential creates, updates, gets`);
     const creates: number[] = [];
@@ -76,7 +86,9 @@ async function main(): Promise<void> {
     const gets: number[] = [];
     const created: any[] = [];
     for (let i = 0; i < SAMPLES; i++) {
-      const [ms, res] = await timed(() => api('POST', '/api/v1/namespaces/bench/pods', pod(`seq-${i}`, 'bench')));
+      const [ms, res] = await timed(() =>
+        api('POST', '/api/v1/namespaces/bench/pods', pod(`seq-${i}`, 'bench')),
+      );
       creates.push(ms);
       created.push(res.json());
     }
@@ -84,7 +96,8 @@ async function main(): Promise<void> {
       p.metadata.labels.updated = 'yes';
       updates.push((await timed(() => api('PUT', `/api/v1/namespaces/bench/pods/${p.metadata.name}`, p)))[0]);
     }
-    for (const p of created) gets.push((await timed(() => api('GET', `/api/v1/namespaces/bench/pods/${p.metadata.name}`)))[0]);
+    for (const p of created)
+      gets.push((await timed(() => api('GET', `/api/v1/namespaces/bench/pods/${p.metadata.name}`)))[0]);
 
     progress(`storing ${STORED_PODS} pods (20 in parallel)`);
     const fillStart = performance.now();
@@ -108,7 +121,12 @@ async function main(): Promise<void> {
           await timed(async () => {
             let cont = '';
             do {
-              const r = (await api('GET', `/api/v1/namespaces/bench/pods?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)).json();
+              const r = (
+                await api(
+                  'GET',
+                  `/api/v1/namespaces/bench/pods?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`,
+                )
+              ).json();
               cont = r.metadata.continue ?? '';
             } while (cont);
           })
@@ -125,9 +143,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < PACED_RATE * PACED_SECONDS; i++) {
       const p = created[i % created.length];
       const [ms] = await timed(() =>
-        server.fetch('PATCH', `/api/v1/namespaces/bench/pods/${p.metadata.name}`, { metadata: { annotations: { tick: String(i) } } }, {
-          'content-type': 'application/merge-patch+json',
-        }),
+        server.fetch(
+          'PATCH',
+          `/api/v1/namespaces/bench/pods/${p.metadata.name}`,
+          { metadata: { annotations: { tick: String(i) } } },
+          {
+            'content-type': 'application/merge-patch+json',
+          },
+        ),
       );
       paced.push(ms);
       const wait = 1000 / PACED_RATE - ms;
@@ -143,19 +166,85 @@ async function main(): Promise<void> {
     const createP50 = percentile(creates, 50);
     const updateP50 = percentile(updates, 50);
     rows.push(
-      { metric: 'create p50', unit: 'ms', value: round(createP50), raw: round(rawPutP50), ratio: round(createP50 / rawPutP50), target: '<= 3x raw put', met: createP50 / rawPutP50 <= 3 },
-      { metric: 'create p99', unit: 'ms', value: round(percentile(creates, 99)), raw: round(rawPutP99), ratio: round(percentile(creates, 99) / rawPutP99) },
-      { metric: 'update p50', unit: 'ms', value: round(updateP50), raw: round(rawPutP50), ratio: round(updateP50 / rawPutP50), target: '<= 3x raw put', met: updateP50 / rawPutP50 <= 3 },
-      { metric: 'update p99', unit: 'ms', value: round(percentile(updates, 99)), raw: round(rawPutP99), ratio: round(percentile(updates, 99) / rawPutP99) },
-      { metric: 'get p50', unit: 'ms', value: round(percentile(gets, 50)), raw: round(percentile(rawGet, 50)), ratio: round(percentile(gets, 50) / percentile(rawGet, 50)) },
-      { metric: 'get p99', unit: 'ms', value: round(percentile(gets, 99)), raw: round(percentile(rawGet, 99)), ratio: round(percentile(gets, 99) / percentile(rawGet, 99)) },
+      {
+        metric: 'create p50',
+        unit: 'ms',
+        value: round(createP50),
+        raw: round(rawPutP50),
+        ratio: round(createP50 / rawPutP50),
+        target: '<= 3x raw put',
+        met: createP50 / rawPutP50 <= 3,
+      },
+      {
+        metric: 'create p99',
+        unit: 'ms',
+        value: round(percentile(creates, 99)),
+        raw: round(rawPutP99),
+        ratio: round(percentile(creates, 99) / rawPutP99),
+      },
+      {
+        metric: 'update p50',
+        unit: 'ms',
+        value: round(updateP50),
+        raw: round(rawPutP50),
+        ratio: round(updateP50 / rawPutP50),
+        target: '<= 3x raw put',
+        met: updateP50 / rawPutP50 <= 3,
+      },
+      {
+        metric: 'update p99',
+        unit: 'ms',
+        value: round(percentile(updates, 99)),
+        raw: round(rawPutP99),
+        ratio: round(percentile(updates, 99) / rawPutP99),
+      },
+      {
+        metric: 'get p50',
+        unit: 'ms',
+        value: round(percentile(gets, 50)),
+        raw: round(percentile(rawGet, 50)),
+        ratio: round(percentile(gets, 50) / percentile(rawGet, 50)),
+      },
+      {
+        metric: 'get p99',
+        unit: 'ms',
+        value: round(percentile(gets, 99)),
+        raw: round(percentile(rawGet, 99)),
+        ratio: round(percentile(gets, 99) / percentile(rawGet, 99)),
+      },
       { metric: `create throughput (20 parallel)`, unit: 'obj/s', value: round(fillRate, 0) },
-      { metric: `list ${STORED_PODS} pods p50 (limit 500 pages)`, unit: 'ms', value: round(percentile(lists, 50)), raw: round(percentile(rawList, 50)), ratio: round(percentile(lists, 50) / percentile(rawList, 50)) },
-      { metric: `mutating p99 at ${PACED_RATE}/s, ${STORED_PODS} pods stored`, unit: 'ms', value: round(percentile(paced, 99)), target: '<= 50', met: percentile(paced, 99) <= 50 },
-      { metric: `watch event p50, ${WATCHERS} watchers`, unit: 'ms', value: round(percentile(watchLatency, 50)) },
-      { metric: `watch event p99, ${WATCHERS} watchers`, unit: 'ms', value: round(percentile(watchLatency, 99)), target: '<= 20', met: percentile(watchLatency, 99) <= 20 },
+      {
+        metric: `list ${STORED_PODS} pods p50 (limit 500 pages)`,
+        unit: 'ms',
+        value: round(percentile(lists, 50)),
+        raw: round(percentile(rawList, 50)),
+        ratio: round(percentile(lists, 50) / percentile(rawList, 50)),
+      },
+      {
+        metric: `mutating p99 at ${PACED_RATE}/s, ${STORED_PODS} pods stored`,
+        unit: 'ms',
+        value: round(percentile(paced, 99)),
+        target: '<= 50',
+        met: percentile(paced, 99) <= 50,
+      },
+      {
+        metric: `watch event p50, ${WATCHERS} watchers`,
+        unit: 'ms',
+        value: round(percentile(watchLatency, 50)),
+      },
+      {
+        metric: `watch event p99, ${WATCHERS} watchers`,
+        unit: 'ms',
+        value: round(percentile(watchLatency, 99)),
+        target: '<= 20',
+        met: percentile(watchLatency, 99) <= 20,
+      },
       { metric: `server RSS with ${STORED_PODS} pods (API + etcd)`, unit: 'MiB', value: round(loadedRss, 1) },
-      { metric: `API server RSS alone with ${STORED_PODS} pods`, unit: 'MiB', value: round(rssMiB(server.process.pid ?? 0, false), 1) },
+      {
+        metric: `API server RSS alone with ${STORED_PODS} pods`,
+        unit: 'MiB',
+        value: round(rssMiB(server.process.pid ?? 0, false), 1),
+      },
     );
     printAndWrite('api', rows);
   } finally {
@@ -190,16 +279,24 @@ async function watchFanOut(server: TestServer, n: number): Promise<number[]> {
     cert: readFileSync(`${server.dataDir}/tls/admin.crt`, 'utf8'),
     key: readFileSync(`${server.dataDir}/tls/admin.key`, 'utf8'),
   };
-  const created = (await server.fetch('POST', '/api/v1/namespaces/watch/configmaps', { metadata: { name: 'tick' }, data: { sent: '0' } })).json();
+  const created = (
+    await server.fetch('POST', '/api/v1/namespaces/watch/configmaps', {
+      metadata: { name: 'tick' },
+      data: { sent: '0' },
+    })
+  ).json();
   const dispatcher = new Agent({ connections: n + 10, pipelining: 0, connect: tls });
   const latencies: number[] = [];
   const controller = new AbortController();
   let ready = 0;
   const streams = Array.from({ length: n }, async () => {
-    const res = await request(`${server.url}/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}`, {
-      dispatcher,
-      signal: controller.signal,
-    });
+    const res = await request(
+      `${server.url}/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}`,
+      {
+        dispatcher,
+        signal: controller.signal,
+      },
+    );
     ready++;
     let buf = '';
     try {
@@ -223,14 +320,20 @@ async function watchFanOut(server: TestServer, n: number): Promise<number[]> {
   await new Promise((r) => setTimeout(r, 500));
   for (let i = 0; i < 30; i++) {
     const sent = String(performance.now() + performance.timeOrigin);
-    await server.fetch('PATCH', '/api/v1/namespaces/watch/configmaps/tick', { data: { sent } }, { 'content-type': 'application/merge-patch+json' });
+    await server.fetch(
+      'PATCH',
+      '/api/v1/namespaces/watch/configmaps/tick',
+      { data: { sent } },
+      { 'content-type': 'application/merge-patch+json' },
+    );
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 1000));
   controller.abort();
   await Promise.allSettled(streams);
   await dispatcher.close();
-  if (latencies.length < n * 30 * 0.99) progress(`warning: ${latencies.length} of ${n * 30} watch events arrived`);
+  if (latencies.length < n * 30 * 0.99)
+    progress(`warning: ${latencies.length} of ${n * 30} watch events arrived`);
   return latencies;
 }
 

@@ -32,7 +32,10 @@ export function rssMiB(pid: number, withChildren = true): number {
       const m = /VmRSS:\s+(\d+) kB/.exec(status);
       if (m) kib += Number(m[1]);
       if (!withChildren) return;
-      for (const task of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+      for (const task of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)) {
         visit(Number(task));
       }
     } catch {
@@ -67,6 +70,9 @@ export function printAndWrite(name: string, rows: BenchRow[]): void {
     commit = 'unknown';
   }
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify({ name, date: new Date().toISOString(), node: process.version, commit, rows }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ name, date: new Date().toISOString(), node: process.version, commit, rows }, null, 2)}\n`,
+  );
   process.stdout.write(`wrote ${file}\n`);
 }

@@ -32,7 +32,8 @@ export function expandConfigFile(argv: string[]): string[] {
   }
   const doc = parseYaml(readFileSync(path, 'utf8')) as unknown;
   if (doc === null || doc === undefined) return [command, ...args];
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`config file ${path}: expected a mapping of flag names`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(`config file ${path}: expected a mapping of flag names`);
   const fromFile: string[] = [];
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     const values = Array.isArray(value) ? value : [value];

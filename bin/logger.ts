@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** The one root logger: JSON lines on stderr, one line per event. */
 export function rootLogger(level = process.env.SKIFF_LOG_LEVEL ?? 'info'): Logger {

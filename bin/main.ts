@@ -1,13 +1,15 @@
 import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
-import { expandConfigFile } from './config-file.js';
 import { apiServerCommand, serverCommand } from './commands/server.js';
+import { expandConfigFile } from './config-file.js';
 
 /** Subcommands whose issues have not landed yet: they exit 2 with a clear message. */
 const PENDING: Record<string, string> = {
   scheduler: 'the scheduler (places pods on nodes)',
-  'controller-manager': 'the controller-manager (replicas, deployments, nodes, endpoints, service accounts, namespaces, GC)',
-  'cloud-controller-manager': 'the cloud-controller-manager (node inventory, pod-CIDR routes, LoadBalancer addresses)',
+  'controller-manager':
+    'the controller-manager (replicas, deployments, nodes, endpoints, service accounts, namespaces, GC)',
+  'cloud-controller-manager':
+    'the cloud-controller-manager (node inventory, pod-CIDR routes, LoadBalancer addresses)',
   kubelet: 'the kubelet (runs pods on containerd through CRI)',
   proxy: 'the service proxy (iptables / nftables rules)',
   agent: 'the node agent (kubelet + proxy)',
@@ -36,7 +38,9 @@ function program(): Command {
     .description('print skiff and Kubernetes API versions')
     .action(() => {
       const v = versionInfo();
-      process.stdout.write(`skiff ${SKIFF_VERSION}\nKubernetes API ${v.gitVersion}\nNode.js ${process.version}\n`);
+      process.stdout.write(
+        `skiff ${SKIFF_VERSION}\nKubernetes API ${v.gitVersion}\nNode.js ${process.version}\n`,
+      );
     });
   return root;
 }

@@ -26,24 +26,81 @@ const opt = (flags: string, description: string, env: string, def?: string) => {
 /** Options shared by `server` and `apiserver`. */
 export function addApiServerOptions(cmd: Command): Command {
   return cmd
-    .addOption(opt('--data-dir <dir>', '(storage) state directory: etcd data, TLS, admin.kubeconfig', 'SKIFF_DATA_DIR', '/var/lib/skiff/server'))
+    .addOption(
+      opt(
+        '--data-dir <dir>',
+        '(storage) state directory: etcd data, TLS, admin.kubeconfig',
+        'SKIFF_DATA_DIR',
+        '/var/lib/skiff/server',
+      ),
+    )
     .addOption(opt('--secure-port <port>', '(listener) HTTPS port of the API', 'SKIFF_SECURE_PORT', '6443'))
-    .addOption(opt('--bind-address <addr>', '(listener) address the API listens on', 'SKIFF_BIND_ADDRESS', '0.0.0.0'))
-    .addOption(opt('--advertise-address <addr>', '(listener) address published in the kubernetes endpoints (default: first host IPv4)', 'SKIFF_ADVERTISE_ADDRESS'))
-    .addOption(opt('--etcd-servers <urls>', '(storage) external etcd endpoints, comma-separated; embedded etcd when empty', 'SKIFF_ETCD_SERVERS'))
+    .addOption(
+      opt('--bind-address <addr>', '(listener) address the API listens on', 'SKIFF_BIND_ADDRESS', '0.0.0.0'),
+    )
+    .addOption(
+      opt(
+        '--advertise-address <addr>',
+        '(listener) address published in the kubernetes endpoints (default: first host IPv4)',
+        'SKIFF_ADVERTISE_ADDRESS',
+      ),
+    )
+    .addOption(
+      opt(
+        '--etcd-servers <urls>',
+        '(storage) external etcd endpoints, comma-separated; embedded etcd when empty',
+        'SKIFF_ETCD_SERVERS',
+      ),
+    )
     .addOption(opt('--etcd-cafile <file>', '(storage) CA of the external etcd', 'SKIFF_ETCD_CAFILE'))
     .addOption(opt('--etcd-certfile <file>', '(storage) client certificate for etcd', 'SKIFF_ETCD_CERTFILE'))
     .addOption(opt('--etcd-keyfile <file>', '(storage) client key for etcd', 'SKIFF_ETCD_KEYFILE'))
-    .addOption(opt('--etcd-client-port <port>', '(storage) loopback client port of the embedded etcd', 'SKIFF_ETCD_CLIENT_PORT', '2379'))
-    .addOption(opt('--etcd-peer-port <port>', '(storage) loopback peer port of the embedded etcd', 'SKIFF_ETCD_PEER_PORT', '2380'))
-    .addOption(opt('--etcd-compaction-schedule <cron>', '(storage) when to compact etcd (cron)', 'SKIFF_ETCD_COMPACTION_SCHEDULE', '*/5 * * * *'))
-    .addOption(opt('--service-cluster-ip-range <cidr>', '(networking) ClusterIP range', 'SKIFF_SERVICE_CLUSTER_IP_RANGE', '10.96.0.0/12'))
-    .addOption(opt('--service-node-port-range <range>', '(networking) NodePort range', 'SKIFF_SERVICE_NODE_PORT_RANGE', '30000-32767'));
+    .addOption(
+      opt(
+        '--etcd-client-port <port>',
+        '(storage) loopback client port of the embedded etcd',
+        'SKIFF_ETCD_CLIENT_PORT',
+        '2379',
+      ),
+    )
+    .addOption(
+      opt(
+        '--etcd-peer-port <port>',
+        '(storage) loopback peer port of the embedded etcd',
+        'SKIFF_ETCD_PEER_PORT',
+        '2380',
+      ),
+    )
+    .addOption(
+      opt(
+        '--etcd-compaction-schedule <cron>',
+        '(storage) when to compact etcd (cron)',
+        'SKIFF_ETCD_COMPACTION_SCHEDULE',
+        '*/5 * * * *',
+      ),
+    )
+    .addOption(
+      opt(
+        '--service-cluster-ip-range <cidr>',
+        '(networking) ClusterIP range',
+        'SKIFF_SERVICE_CLUSTER_IP_RANGE',
+        '10.96.0.0/12',
+      ),
+    )
+    .addOption(
+      opt(
+        '--service-node-port-range <range>',
+        '(networking) NodePort range',
+        'SKIFF_SERVICE_NODE_PORT_RANGE',
+        '30000-32767',
+      ),
+    );
 }
 
 function parsePort(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: "${value}" is not a port number`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`--${name}: "${value}" is not a port number`);
   return n;
 }
 
@@ -54,7 +111,10 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
     securePort: parsePort('secure-port', flags.securePort),
     bindAddress: flags.bindAddress,
     advertiseAddress: flags.advertiseAddress,
-    etcdServers: (flags.etcdServers ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    etcdServers: (flags.etcdServers ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     etcdCaFile: flags.etcdCafile,
     etcdCertFile: flags.etcdCertfile,
     etcdKeyFile: flags.etcdKeyfile,
@@ -87,12 +147,14 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
 
 export function serverCommand(): Command {
   return addApiServerOptions(
-    new Command('server').description('the whole control plane in one process, with embedded etcd by default (like k3s server)'),
+    new Command('server').description(
+      'the whole control plane in one process, with embedded etcd by default (like k3s server)',
+    ),
   ).action((flags: ServerFlags) => runServer(flags, 'server'));
 }
 
 export function apiServerCommand(): Command {
-  return addApiServerOptions(new Command('apiserver').description('the Kubernetes API server on etcd')).action(
-    (flags: ServerFlags) => runServer(flags, 'apiserver'),
-  );
+  return addApiServerOptions(
+    new Command('apiserver').description('the Kubernetes API server on etcd'),
+  ).action((flags: ServerFlags) => runServer(flags, 'apiserver'));
 }

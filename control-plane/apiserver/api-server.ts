@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:https';
 import { type IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
-import { StatusError, internalError, unauthorized } from '../../api/errors.js';
+import { internalError, StatusError, unauthorized } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { buildV3GroupVersion, buildV3Root } from '../../api/openapi/index.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
@@ -12,8 +12,8 @@ import type { Authenticator } from './authn/authenticator.js';
 import type { UserInfo } from './authn/user-info.js';
 import { decodeObjectBody, parseAccept, readBody, writeJson, writeStatusError } from './codec.js';
 import { Discovery, REVIEW_RESOURCES } from './discovery.js';
-import { ResourceHandler, notFoundPath, storeKey } from './handlers/resource-handler.js';
 import { KubeletProxy } from './handlers/kubelet-proxy.js';
+import { notFoundPath, ResourceHandler, storeKey } from './handlers/resource-handler.js';
 import { answerReview } from './handlers/reviews.js';
 import { type ApiMetrics, apiMetrics } from './metrics.js';
 import type { Pki } from './pki.js';
@@ -24,7 +24,7 @@ import { podHooks } from './registry/pod-hooks.js';
 import { ResourceStore } from './registry/resource-store.js';
 import { ServiceAllocator } from './registry/service-allocator.js';
 import { serviceHooks } from './registry/service-hooks.js';
-import { type RequestInfo, parseRequestInfo } from './request-info.js';
+import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
 
 export interface ApiServerOptions {
@@ -65,7 +65,10 @@ export class ApiServer {
     this.allocator = new ServiceAllocator(o.store, o.serviceClusterIpRange, o.serviceNodePortRange);
     this.stores = new Map();
     for (const def of this.resources) {
-      this.stores.set(storeKey(def.group, def.version, def.plural), new ResourceStore(def, o.store, this.hooksFor(def)));
+      this.stores.set(
+        storeKey(def.group, def.version, def.plural),
+        new ResourceStore(def, o.store, this.hooksFor(def)),
+      );
     }
     this.discovery = new Discovery(this.resources);
     const kubeletProxy = new KubeletProxy(() => this.store('', 'v1', 'nodes'), o.kubeletClient);
@@ -186,8 +189,14 @@ export class ApiServer {
     writeStatusError(res, err);
   }
 
-  private async serveReview(req: IncomingMessage, res: ServerResponse, resource: string, user: UserInfo): Promise<void> {
-    if (req.method !== 'POST') throw new StatusError(405, 'MethodNotAllowed', `only create is supported on ${resource}`);
+  private async serveReview(
+    req: IncomingMessage,
+    res: ServerResponse,
+    resource: string,
+    user: UserInfo,
+  ): Promise<void> {
+    if (req.method !== 'POST')
+      throw new StatusError(405, 'MethodNotAllowed', `only create is supported on ${resource}`);
     const body = decodeObjectBody(req.headers['content-type'], await readBody(req)) as KubeObject;
     writeJson(res, 201, answerReview(resource, body ?? { metadata: {} }, user));
   }
@@ -203,7 +212,11 @@ export class ApiServer {
         return text(res, 200, 'ok');
       case '/readyz': {
         const healthy = await this.o.store.healthy();
-        return text(res, healthy ? 200 : 503, healthy ? 'ok' : '[-]etcd failed: etcd does not answer\nreadyz check failed');
+        return text(
+          res,
+          healthy ? 200 : 503,
+          healthy ? 'ok' : '[-]etcd failed: etcd does not answer\nreadyz check failed',
+        );
       }
       case '/metrics': {
         const body = await register.metrics();
@@ -213,7 +226,11 @@ export class ApiServer {
       }
       case '/api':
         if (accept.aggregatedDiscovery) return this.aggregated(res, true, accept.aggregatedDiscovery);
-        return writeJson(res, 200, this.discovery.apiVersions(`${req.socket.localAddress ?? '127.0.0.1'}:${this.o.securePort}`));
+        return writeJson(
+          res,
+          200,
+          this.discovery.apiVersions(`${req.socket.localAddress ?? '127.0.0.1'}:${this.o.securePort}`),
+        );
       case '/apis':
         if (accept.aggregatedDiscovery) return this.aggregated(res, false, accept.aggregatedDiscovery);
         return writeJson(res, 200, this.discovery.apiGroupList());
@@ -222,7 +239,17 @@ export class ApiServer {
         return writeJson(res, 200, this.openapiRoot);
       case '/':
         return writeJson(res, 200, {
-          paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/metrics', '/openapi/v3', '/readyz', '/version'],
+          paths: [
+            '/api',
+            '/api/v1',
+            '/apis',
+            '/healthz',
+            '/livez',
+            '/metrics',
+            '/openapi/v3',
+            '/readyz',
+            '/version',
+          ],
         });
     }
     if (path.startsWith('/openapi/v3/')) {
@@ -265,6 +292,9 @@ export class ApiServer {
 }
 
 function text(res: ServerResponse, code: number, body: string): void {
-  res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(code, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -10,7 +10,14 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube
 const SYSTEM_USER: UserInfo = { username: 'system:apiserver', groups: ['system:masters'] };
 
 function systemContext(namespace: string): RequestContext {
-  return { user: SYSTEM_USER, namespace, dryRun: false, fieldValidation: 'Strict', warnings: [], now: new Date() };
+  return {
+    user: SYSTEM_USER,
+    namespace,
+    dryRun: false,
+    fieldValidation: 'Strict',
+    warnings: [],
+    now: new Date(),
+  };
 }
 
 /**
@@ -51,7 +58,13 @@ export async function bootstrapCluster(
   };
   await upsert(api, '', 'v1', 'endpoints', endpoints, (cur) => ({ ...cur, subsets: endpoints.subsets }));
   const slice: KubeObject = {
-    metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io' } },
+    metadata: {
+      name: 'kubernetes',
+      labels: {
+        'kubernetes.io/service-name': 'kubernetes',
+        'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io',
+      },
+    },
     addressType: 'IPv4',
     endpoints: [{ addresses: [opts.advertiseAddress], conditions: { ready: true } }],
     ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }],

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { StatusError, badRequest, tooLarge, unsupportedMediaType } from '../../api/errors.js';
-import { PROTOBUF_CONTENT_TYPE, decodeProtobufObject } from '../../api/protobuf/index.js';
+import { badRequest, type StatusError, tooLarge, unsupportedMediaType } from '../../api/errors.js';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from '../../api/protobuf/index.js';
 
 /** Bodies over this size get 413, as kube-apiserver's 3 MiB request limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -56,7 +56,9 @@ export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: json parse error: ${(e as Error).message}`);
+    throw badRequest(
+      `the body of the request could not be decoded: json parse error: ${(e as Error).message}`,
+    );
   }
 }
 
@@ -64,7 +66,9 @@ export function parseYamlBody(body: Buffer): unknown {
   try {
     return parseYaml(body.toString('utf8'), { maxAliasCount: 100 });
   } catch (e) {
-    throw badRequest(`the body of the request could not be decoded: yaml parse error: ${(e as Error).message}`);
+    throw badRequest(
+      `the body of the request could not be decoded: yaml parse error: ${(e as Error).message}`,
+    );
   }
 }
 

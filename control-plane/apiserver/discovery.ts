@@ -53,7 +53,10 @@ export class Discovery {
     this.groups = new Map();
     for (const r of [...resources, ...REVIEW_RESOURCES]) {
       let versions = this.groups.get(r.group);
-      if (!versions) this.groups.set(r.group, (versions = new Map()));
+      if (!versions) {
+        versions = new Map();
+        this.groups.set(r.group, versions);
+      }
       const list = versions.get(r.version) ?? [];
       list.push(r);
       versions.set(r.version, list);
@@ -146,7 +149,11 @@ export class Discovery {
                       const info = SUBRESOURCES[s](d);
                       return {
                         subresource: s,
-                        responseKind: { group: info.group ?? d.group, version: info.version ?? d.version, kind: info.kind },
+                        responseKind: {
+                          group: info.group ?? d.group,
+                          version: info.version ?? d.version,
+                          kind: info.kind,
+                        },
                         verbs: info.verbs,
                       };
                     }),

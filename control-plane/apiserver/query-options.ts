@@ -18,7 +18,9 @@ export interface ListQuery {
 export function parseListQuery(q: URLSearchParams): ListQuery {
   const match = q.get('resourceVersionMatch') ?? undefined;
   if (match !== undefined && match !== 'Exact' && match !== 'NotOlderThan') {
-    throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+    throw badRequest(
+      `resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`,
+    );
   }
   const resourceVersion = q.get('resourceVersion') ?? undefined;
   if (resourceVersion !== undefined && resourceVersion !== '' && !/^\d+$/.test(resourceVersion)) {
@@ -49,7 +51,9 @@ export function parseFieldValidation(q: URLSearchParams): FieldValidation {
   const v = q.get('fieldValidation');
   if (v === null || v === '') return 'Warn';
   if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
-  throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+  throw badRequest(
+    `fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`,
+  );
 }
 
 export function parseDryRun(q: URLSearchParams): boolean {
@@ -63,7 +67,8 @@ export function parseDryRun(q: URLSearchParams): boolean {
 export function optionalInt(q: URLSearchParams, name: string, min: number): number | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v) || Number(v) < min) throw badRequest(`${name}: Invalid value: "${v}": must be an integer >= ${min}`);
+  if (!/^-?\d+$/.test(v) || Number(v) < min)
+    throw badRequest(`${name}: Invalid value: "${v}": must be an integer >= ${min}`);
   return Number(v);
 }
 

@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { Compactor } from '../storage/compactor.js';
 import { EmbeddedEtcd } from '../storage/embedded-etcd.js';
 import { EtcdStore } from '../storage/etcd-store.js';
-import { Compactor } from '../storage/compactor.js';
 import { ApiServer } from './api-server.js';
 import { UnionAuthenticator } from './authn/authenticator.js';
 import { X509Authenticator } from './authn/x509-authenticator.js';
@@ -47,7 +47,10 @@ export async function startApiServer(o: ApiServerRunOptions): Promise<RunningApi
   }
 }
 
-async function start(o: ApiServerRunOptions, cleanups: (() => Promise<void> | void)[]): Promise<RunningApiServer> {
+async function start(
+  o: ApiServerRunOptions,
+  cleanups: (() => Promise<void> | void)[],
+): Promise<RunningApiServer> {
   const log = o.log.child({ component: 'apiserver' });
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   let etcd: EmbeddedEtcd | undefined;
@@ -65,18 +68,37 @@ async function start(o: ApiServerRunOptions, cleanups: (() => Promise<void> | vo
   }
   const store = new EtcdStore({
     endpoints,
-    tls: o.etcdCaFile || o.etcdCertFile ? { caFile: o.etcdCaFile, certFile: o.etcdCertFile, keyFile: o.etcdKeyFile } : undefined,
+    tls:
+      o.etcdCaFile || o.etcdCertFile
+        ? { caFile: o.etcdCaFile, certFile: o.etcdCertFile, keyFile: o.etcdKeyFile }
+        : undefined,
     log: o.log.child({ component: 'storage' }),
   });
   cleanups.push(() => store.close());
-  const compactor = new Compactor({ endpoints, store, schedule: o.compactionSchedule, log: o.log.child({ component: "compactor" }) });
+  const compactor = new Compactor({
+    endpoints,
+    store,
+    schedule: o.compactionSchedule,
+    log: o.log.child({ component: 'compactor' }),
+  });
   const kubernetesServiceIp = firstServiceIp(o.serviceClusterIpRange);
   const advertiseAddress = o.advertiseAddress || defaultAdvertiseAddress(o.bindAddress);
   const pki = await ensurePki(join(o.dataDir, 'tls'), {
     hostnames: [hostname(), 'localhost'],
-    ips: [...new Set(['127.0.0.1', kubernetesServiceIp, advertiseAddress, ...(o.bindAddress !== '0.0.0.0' ? [o.bindAddress] : [])])],
+    ips: [
+      ...new Set([
+        '127.0.0.1',
+        kubernetesServiceIp,
+        advertiseAddress,
+        ...(o.bindAddress !== '0.0.0.0' ? [o.bindAddress] : []),
+      ]),
+    ],
   });
-  const kubeletClient = await issueClientCertificate(pki, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] }, 365);
+  const kubeletClient = await issueClientCertificate(
+    pki,
+    { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] },
+    365,
+  );
   const api = new ApiServer({
     store,
     pki,
@@ -90,7 +112,10 @@ async function start(o: ApiServerRunOptions, cleanups: (() => Promise<void> | vo
   });
   const addr = await api.listen();
   cleanups.push(() => api.close());
-  await retryUntilReady(() => bootstrapCluster(api, { advertiseAddress, securePort: addr.port, kubernetesServiceIp, log }), log);
+  await retryUntilReady(
+    () => bootstrapCluster(api, { advertiseAddress, securePort: addr.port, kubernetesServiceIp, log }),
+    log,
+  );
   compactor.start();
   const serverHost = o.bindAddress === '0.0.0.0' || o.bindAddress === '::' ? '127.0.0.1' : o.bindAddress;
   const kubeconfigPath = join(o.dataDir, 'admin.kubeconfig');

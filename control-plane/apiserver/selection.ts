@@ -11,7 +11,9 @@ export function selectionPredicate(
 ): ((obj: KubeObject) => boolean) | undefined {
   const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
   const resource = { group: def.group, kind: def.kind };
-  const fields = fieldSelector ? validateFieldSelector(resource, parseFieldSelector(fieldSelector)) : undefined;
+  const fields = fieldSelector
+    ? validateFieldSelector(resource, parseFieldSelector(fieldSelector))
+    : undefined;
   const useLabels = labels && !labels.empty;
   if (!useLabels && !fields) return undefined;
   return (obj) =>

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServer, startSkiffServer } from '../support/skiff-server.js';
+import { startSkiffServer, type TestServer } from '../support/skiff-server.js';
 
 let server: TestServer;
 
@@ -36,7 +36,11 @@ describe('bad input gets a metav1.Status and writes nothing', () => {
   it('rejects malformed JSON and YAML', async () => {
     const before = await count();
     await expectStatus(await server.fetch('POST', CM, '{"metadata": {'), 400, 'BadRequest');
-    await expectStatus(await server.fetch('POST', CM, 'metadata: [oops', { 'content-type': 'application/yaml' }), 400, 'BadRequest');
+    await expectStatus(
+      await server.fetch('POST', CM, 'metadata: [oops', { 'content-type': 'application/yaml' }),
+      400,
+      'BadRequest',
+    );
     expect(await count()).toBe(before);
   });
 
@@ -47,7 +51,11 @@ describe('bad input gets a metav1.Status and writes nothing', () => {
       'BadRequest',
     );
     expect(body.message).toContain('apps/v1');
-    await expectStatus(await server.fetch('POST', CM, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }), 400, 'BadRequest');
+    await expectStatus(
+      await server.fetch('POST', CM, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }),
+      400,
+      'BadRequest',
+    );
   });
 
   it('rejects unknown fields under Strict, warns under Warn', async () => {
@@ -57,7 +65,10 @@ describe('bad input gets a metav1.Status and writes nothing', () => {
       'BadRequest',
     );
     expect(strict.message).toContain('unknown field "dataa"');
-    const warn = await server.fetch('POST', `${CM}?fieldValidation=Warn`, { metadata: { name: 'warned' }, dataa: {} });
+    const warn = await server.fetch('POST', `${CM}?fieldValidation=Warn`, {
+      metadata: { name: 'warned' },
+      dataa: {},
+    });
     expect(warn.status).toBe(201);
     expect(String(warn.headers.warning)).toContain('unknown field \\"dataa\\"');
     expect(warn.json().dataa).toBeUndefined();
@@ -70,9 +81,17 @@ describe('bad input gets a metav1.Status and writes nothing', () => {
   });
 
   it('rejects invalid names and selectors', async () => {
-    const body = await expectStatus(await server.fetch('POST', CM, { metadata: { name: 'Bad_Name' } }), 422, 'Invalid');
+    const body = await expectStatus(
+      await server.fetch('POST', CM, { metadata: { name: 'Bad_Name' } }),
+      422,
+      'Invalid',
+    );
     expect(body.details.causes[0].field).toBe('metadata.name');
-    await expectStatus(await server.fetch('GET', `${CM}?labelSelector=${encodeURIComponent('a in (')}`), 400, 'BadRequest');
+    await expectStatus(
+      await server.fetch('GET', `${CM}?labelSelector=${encodeURIComponent('a in (')}`),
+      400,
+      'BadRequest',
+    );
     await expectStatus(await server.fetch('GET', `${CM}?fieldSelector=spec.nope%3Dx`), 400, 'BadRequest');
   });
 
@@ -86,18 +105,34 @@ describe('bad input gets a metav1.Status and writes nothing', () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.json().kind).toBe('Status');
-    await expectStatus(await server.fetch('PATCH', `${CM}/patched`, '{"data":', { 'content-type': 'application/merge-patch+json' }), 400, 'BadRequest');
-    await expectStatus(await server.fetch('PATCH', `${CM}/patched`, '{}', { 'content-type': 'text/plain' }), 415, 'UnsupportedMediaType');
+    await expectStatus(
+      await server.fetch('PATCH', `${CM}/patched`, '{"data":', {
+        'content-type': 'application/merge-patch+json',
+      }),
+      400,
+      'BadRequest',
+    );
+    await expectStatus(
+      await server.fetch('PATCH', `${CM}/patched`, '{}', { 'content-type': 'text/plain' }),
+      415,
+      'UnsupportedMediaType',
+    );
     const after = (await server.fetch('GET', `${CM}/patched`)).json();
     expect(after.metadata.resourceVersion).toBe(rv);
     expect(after.data).toEqual({ a: '1' });
   });
 
   it('rejects a stale resourceVersion with 409 Conflict', async () => {
-    const created = (await server.fetch('POST', CM, { metadata: { name: 'stale' }, data: { a: '1' } })).json();
+    const created = (
+      await server.fetch('POST', CM, { metadata: { name: 'stale' }, data: { a: '1' } })
+    ).json();
     const update = { ...created, data: { a: '2' } };
     expect((await server.fetch('PUT', `${CM}/stale`, update)).status).toBe(200);
-    await expectStatus(await server.fetch('PUT', `${CM}/stale`, { ...created, data: { a: '3' } }), 409, 'Conflict');
+    await expectStatus(
+      await server.fetch('PUT', `${CM}/stale`, { ...created, data: { a: '3' } }),
+      409,
+      'Conflict',
+    );
     expect((await server.fetch('GET', `${CM}/stale`)).json().data).toEqual({ a: '2' });
   });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubectlResult, kubectlFor } from '../support/kubectl.js';
-import { type TestServer, startSkiffServer } from '../support/skiff-server.js';
+import { startSkiffServer, type TestServer } from '../support/skiff-server.js';
 
 let server: TestServer;
 let kubectl: (args: string[], stdin?: string, timeoutMs?: number) => Promise<KubectlResult>;
@@ -46,7 +46,8 @@ describe('kubectl against skiff server', () => {
   it('reports version 1.32 and the system namespaces', async () => {
     expect(ok(await kubectl(['version', '-o', 'json']))).toContain('"minor": "32"');
     const out = ok(await kubectl(['get', 'namespaces']));
-    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) expect(out).toMatch(new RegExp(`^${ns}\\s+Active`, 'm'));
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease'])
+      expect(out).toMatch(new RegExp(`^${ns}\\s+Active`, 'm'));
     expect(out.split('\n')[0]).toMatch(/^NAME\s+STATUS\s+AGE/);
   });
 
@@ -83,14 +84,28 @@ describe('kubectl against skiff server', () => {
   });
 
   it('applies twice with a change and merges containers by name', async () => {
-    ok(await kubectl(['apply', '-f', '-'], deployment('nginx:1.25').replace('name: web\n', 'name: applied\n')));
+    ok(
+      await kubectl(['apply', '-f', '-'], deployment('nginx:1.25').replace('name: web\n', 'name: applied\n')),
+    );
     const first = JSON.parse(ok(await kubectl(['get', 'deploy', 'applied', '-o', 'json'])));
-    const out = ok(await kubectl(['apply', '-f', '-'], deployment('nginx:1.27').replace('name: web\n', 'name: applied\n')));
+    const out = ok(
+      await kubectl(['apply', '-f', '-'], deployment('nginx:1.27').replace('name: web\n', 'name: applied\n')),
+    );
     expect(out).toContain('deployment.apps/applied configured');
     const second = JSON.parse(ok(await kubectl(['get', 'deploy', 'applied', '-o', 'json'])));
-    expect(second.spec.template.spec.containers.map((c: { image: string }) => c.image)).toEqual(['nginx:1.27', 'busybox:1.36']);
+    expect(second.spec.template.spec.containers.map((c: { image: string }) => c.image)).toEqual([
+      'nginx:1.27',
+      'busybox:1.36',
+    ]);
     expect(second.metadata.generation).toBe(first.metadata.generation + 1);
-    expect(ok(await kubectl(['apply', '-f', '-'], deployment('nginx:1.27').replace('name: web\n', 'name: applied\n')))).toContain('unchanged');
+    expect(
+      ok(
+        await kubectl(
+          ['apply', '-f', '-'],
+          deployment('nginx:1.27').replace('name: web\n', 'name: applied\n'),
+        ),
+      ),
+    ).toContain('unchanged');
   });
 
   it('labels, annotates and patches with each patch type', async () => {
@@ -98,14 +113,34 @@ describe('kubectl against skiff server', () => {
     ok(await kubectl(['label', 'configmap', 'cfg', 'tier=web']));
     ok(await kubectl(['annotate', 'configmap', 'cfg', 'note=hello']));
     ok(await kubectl(['patch', 'configmap', 'cfg', '--type=merge', '-p', '{"data":{"b":"2"}}']));
-    ok(await kubectl(['patch', 'configmap', 'cfg', '--type=json', '-p', '[{"op":"replace","path":"/data/a","value":"9"}]']));
-    ok(await kubectl(['patch', 'deploy', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.37"}]}}}}']));
+    ok(
+      await kubectl([
+        'patch',
+        'configmap',
+        'cfg',
+        '--type=json',
+        '-p',
+        '[{"op":"replace","path":"/data/a","value":"9"}]',
+      ]),
+    );
+    ok(
+      await kubectl([
+        'patch',
+        'deploy',
+        'web',
+        '-p',
+        '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.37"}]}}}}',
+      ]),
+    );
     const cm = JSON.parse(ok(await kubectl(['get', 'cm', 'cfg', '-o', 'json'])));
     expect(cm.metadata.labels.tier).toBe('web');
     expect(cm.metadata.annotations.note).toBe('hello');
     expect(cm.data).toEqual({ a: '9', b: '2' });
     const dep = JSON.parse(ok(await kubectl(['get', 'deploy', 'web', '-o', 'json'])));
-    expect(dep.spec.template.spec.containers.map((c: { image: string }) => c.image)).toEqual(['nginx:1.25', 'busybox:1.37']);
+    expect(dep.spec.template.spec.containers.map((c: { image: string }) => c.image)).toEqual([
+      'nginx:1.25',
+      'busybox:1.37',
+    ]);
     expect(ok(await kubectl(['get', 'cm', '-l', 'tier=web', '-o', 'name']))).toBe('configmap/cfg\n');
     expect(ok(await kubectl(['get', 'cm', '-l', 'tier!=web', '-o', 'name']))).not.toContain('configmap/cfg');
   });
@@ -118,12 +153,27 @@ describe('kubectl against skiff server', () => {
 
   it('creates typed objects from protobuf bodies', async () => {
     ok(await kubectl(['create', 'namespace', 'proto']));
-    ok(await kubectl(['create', 'deployment', 'pd', '-n', 'proto', '--image=nginx:1.25', '--replicas=0', '--port=80']));
+    ok(
+      await kubectl([
+        'create',
+        'deployment',
+        'pd',
+        '-n',
+        'proto',
+        '--image=nginx:1.25',
+        '--replicas=0',
+        '--port=80',
+      ]),
+    );
     ok(await kubectl(['create', 'secret', 'generic', 's1', '-n', 'proto', '--from-literal=k=v']));
     ok(await kubectl(['create', 'service', 'nodeport', 'np', '-n', 'proto', '--tcp=80:8080']));
     const dep = JSON.parse(ok(await kubectl(['get', 'deploy', 'pd', '-n', 'proto', '-o', 'json'])));
     expect(dep.spec.replicas).toBe(0);
-    expect(dep.spec.template.spec.containers[0]).toMatchObject({ name: 'nginx', image: 'nginx:1.25', ports: [{ containerPort: 80 }] });
+    expect(dep.spec.template.spec.containers[0]).toMatchObject({
+      name: 'nginx',
+      image: 'nginx:1.25',
+      ports: [{ containerPort: 80 }],
+    });
     const secret = JSON.parse(ok(await kubectl(['get', 'secret', 's1', '-n', 'proto', '-o', 'json'])));
     expect(Buffer.from(secret.data.k, 'base64').toString()).toBe('v');
     const svc = JSON.parse(ok(await kubectl(['get', 'svc', 'np', '-n', 'proto', '-o', 'json'])));
@@ -142,7 +192,11 @@ describe('kubectl against skiff server', () => {
 
   it('watches changes with get -w', async () => {
     ok(await kubectl(['create', 'configmap', 'watched', '--from-literal=x=1']));
-    const watching = kubectl(['get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.x}{"\\n"}'], undefined, 6000);
+    const watching = kubectl(
+      ['get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.x}{"\\n"}'],
+      undefined,
+      6000,
+    );
     await new Promise((r) => setTimeout(r, 2000));
     ok(await kubectl(['patch', 'cm', 'watched', '--type=merge', '-p', '{"data":{"x":"2"}}']));
     const out = (await watching).stdout;
@@ -151,11 +205,29 @@ describe('kubectl against skiff server', () => {
 
   it('deletes with a finalizer: the object stays until the finalizer is removed', async () => {
     ok(await kubectl(['create', 'configmap', 'fin']));
-    ok(await kubectl(['patch', 'cm', 'fin', '--type=merge', '-p', '{"metadata":{"finalizers":["example.com/hold"]}}']));
+    ok(
+      await kubectl([
+        'patch',
+        'cm',
+        'fin',
+        '--type=merge',
+        '-p',
+        '{"metadata":{"finalizers":["example.com/hold"]}}',
+      ]),
+    );
     ok(await kubectl(['delete', 'cm', 'fin', '--wait=false']));
     const held = JSON.parse(ok(await kubectl(['get', 'cm', 'fin', '-o', 'json'])));
     expect(held.metadata.deletionTimestamp).toBeTruthy();
-    ok(await kubectl(['patch', 'cm', 'fin', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']));
+    ok(
+      await kubectl([
+        'patch',
+        'cm',
+        'fin',
+        '--type=json',
+        '-p',
+        '[{"op":"remove","path":"/metadata/finalizers"}]',
+      ]),
+    );
     const gone = await kubectl(['get', 'cm', 'fin']);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain('Error from server (NotFound): configmaps "fin" not found');
@@ -192,7 +264,10 @@ spec:
     expect(nf.code).toBe(1);
     expect(nf.stderr).toContain('Error from server (NotFound): deployments.apps "nope" not found');
 
-    const exists = await kubectl(['create', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n');
+    const exists = await kubectl(
+      ['create', '-f', '-'],
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\n',
+    );
     expect(exists.code).toBe(1);
     expect(exists.stderr).toContain('Error from server (AlreadyExists)');
     expect(exists.stderr).toContain('configmaps "cfg" already exists');
@@ -203,12 +278,22 @@ spec:
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('Error from server (Conflict)');
 
-    const bad = await kubectl(['create', '-f', '-'], deployment('nginx').replace('matchLabels: {app: web}', 'matchLabels: {app: other}').replace('name: web\n', 'name: bad\n'));
+    const bad = await kubectl(
+      ['create', '-f', '-'],
+      deployment('nginx')
+        .replace('matchLabels: {app: web}', 'matchLabels: {app: other}')
+        .replace('name: web\n', 'name: bad\n'),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('is invalid');
     expect(bad.stderr).toContain('`selector` does not match template `labels`');
 
-    const unknown = await kubectl(['create', '-f', '-'], deployment('nginx').replace('replicas: 2', 'replicas: 2\n  replicaz: 3').replace('name: web\n', 'name: unk\n'));
+    const unknown = await kubectl(
+      ['create', '-f', '-'],
+      deployment('nginx')
+        .replace('replicas: 2', 'replicas: 2\n  replicaz: 3')
+        .replace('name: web\n', 'name: unk\n'),
+    );
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('unknown field "spec.replicaz"');
   });

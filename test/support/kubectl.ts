@@ -13,7 +13,8 @@ export interface KubectlResult {
 
 /** Runs the real kubectl against a kubeconfig with a fresh discovery cache. */
 export function kubectlFor(kubeconfig: string) {
-  if (!existsSync(KUBECTL)) throw new Error(`kubectl is missing at ${KUBECTL}: the acceptance suite drives the real kubectl`);
+  if (!existsSync(KUBECTL))
+    throw new Error(`kubectl is missing at ${KUBECTL}: the acceptance suite drives the real kubectl`);
   const cacheDir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-cache-'));
   return (args: string[], stdin?: string, timeoutMs = 30_000): Promise<KubectlResult> =>
     new Promise((resolve, reject) => {

@@ -18,7 +18,17 @@ export interface TestServer {
   process: ChildProcess;
   logs: () => string;
   /** HTTPS request with the admin client certificate. */
-  fetch(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => any }>;
+  fetch(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    text: string;
+    json: () => any;
+  }>;
   stop(): Promise<void>;
 }
 
@@ -27,7 +37,8 @@ export async function startSkiffServer(extraArgs: string[] = []): Promise<TestSe
   if (!existsSync(join(REPO_ROOT, 'dist/bin/main.js'))) {
     throw new Error('skiff is not built: run `npm run build` (npm test does it) before the e2e suite');
   }
-  if (!existsSync('/usr/bin/etcd')) throw new Error('etcd is missing: install etcd-server (scripts/host-packages.sh)');
+  if (!existsSync('/usr/bin/etcd'))
+    throw new Error('etcd is missing: install etcd-server (scripts/host-packages.sh)');
   const dataDir = await mkdtemp(join(tmpdir(), 'skiff-e2e-'));
   const port = await freePort();
   const etcdPort = await freePort();
@@ -37,14 +48,22 @@ export async function startSkiffServer(extraArgs: string[] = []): Promise<TestSe
     SKIFF_BIN,
     [
       'server',
-      '--data-dir', dataDir,
-      '--secure-port', String(port),
-      '--bind-address', '127.0.0.1',
-      '--etcd-client-port', String(etcdPort),
-      '--etcd-peer-port', String(peerPort),
+      '--data-dir',
+      dataDir,
+      '--secure-port',
+      String(port),
+      '--bind-address',
+      '127.0.0.1',
+      '--etcd-client-port',
+      String(etcdPort),
+      '--etcd-peer-port',
+      String(peerPort),
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'warn' },
+    },
   );
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -74,7 +93,12 @@ export async function startSkiffServer(extraArgs: string[] = []): Promise<TestSe
         method: method as 'GET',
         dispatcher,
         headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
+        body:
+          body === undefined
+            ? undefined
+            : typeof body === 'string' || Buffer.isBuffer(body)
+              ? body
+              : JSON.stringify(body),
       });
       const text = await res.body.text();
       return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
@@ -95,6 +119,8 @@ export async function startSkiffServer(extraArgs: string[] = []): Promise<TestSe
 
 async function readTls(dataDir: string): Promise<{ ca: string; cert: string; key: string }> {
   const dir = join(dataDir, 'tls');
-  const [ca, cert, key] = await Promise.all(['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(join(dir, f), 'utf8')));
+  const [ca, cert, key] = await Promise.all(
+    ['ca.crt', 'admin.crt', 'admin.key'].map((f) => readFile(join(dir, f), 'utf8')),
+  );
   return { ca, cert, key };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { StatusError, badRequest } from '../../../api/errors.js';
+import { badRequest, StatusError } from '../../../api/errors.js';
 import type { ResourceStore } from '../registry/resource-store.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 
@@ -25,7 +25,12 @@ export class KubeletProxy {
     private readonly tls: KubeletClientTls,
   ) {}
 
-  async serve(req: IncomingMessage, res: ServerResponse, info: ResourceRequestInfo, store: ResourceStore): Promise<void> {
+  async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ResourceRequestInfo,
+    store: ResourceStore,
+  ): Promise<void> {
     const target = await this.target(req, info, store);
     const upgrade = req.headers.upgrade;
     const headers = { ...req.headers, host: `${target.host}:${target.port}` };
@@ -53,8 +58,11 @@ export class KubeletProxy {
       });
       proxied.on('upgrade', (upstream, upstreamSocket, head) => {
         const clientSocket = req.socket as Duplex;
-        const lines = [`HTTP/1.1 ${upstream.statusCode ?? 101} ${upstream.statusMessage ?? 'Switching Protocols'}`];
-        for (let i = 0; i < upstream.rawHeaders.length; i += 2) lines.push(`${upstream.rawHeaders[i]}: ${upstream.rawHeaders[i + 1]}`);
+        const lines = [
+          `HTTP/1.1 ${upstream.statusCode ?? 101} ${upstream.statusMessage ?? 'Switching Protocols'}`,
+        ];
+        for (let i = 0; i < upstream.rawHeaders.length; i += 2)
+          lines.push(`${upstream.rawHeaders[i]}: ${upstream.rawHeaders[i + 1]}`);
         clientSocket.write(`${lines.join('\r\n')}\r\n\r\n`);
         if (head.length) clientSocket.write(head);
         upstreamSocket.pipe(clientSocket);
@@ -69,7 +77,11 @@ export class KubeletProxy {
       });
       proxied.on('error', (e) => {
         if (!res.headersSent && !upgrade) {
-          const err = new StatusError(502, 'InternalError', `error dialing kubelet on node ${target.node}: ${e.message}`);
+          const err = new StatusError(
+            502,
+            'InternalError',
+            `error dialing kubelet on node ${target.node}: ${e.message}`,
+          );
           res.writeHead(502, { 'Content-Type': 'application/json' });
           res.end(JSON.stringify(err.toStatus()));
         } else {
@@ -98,7 +110,11 @@ export class KubeletProxy {
     const { host, port } = await this.kubeletAddress(nodeName);
     const q = url.searchParams;
     const container = q.get('container') ?? pod.spec?.containers?.[0]?.name ?? '';
-    if (info.subresource !== 'portforward' && !pod.spec?.containers?.some((c) => c.name === container) && !pod.spec?.initContainers?.some((c) => c.name === container)) {
+    if (
+      info.subresource !== 'portforward' &&
+      !pod.spec?.containers?.some((c) => c.name === container) &&
+      !pod.spec?.initContainers?.some((c) => c.name === container)
+    ) {
       throw badRequest(`container ${container} is not valid for pod ${info.name}`);
     }
     const ns = encodeURIComponent(info.namespace);
@@ -126,7 +142,12 @@ export class KubeletProxy {
     const addresses = node.status?.addresses ?? [];
     const pick = (type: string) => addresses.find((a) => a.type === type)?.address;
     const host = pick('InternalIP') ?? pick('ExternalIP') ?? pick('Hostname');
-    if (!host) throw new StatusError(503, 'ServiceUnavailable', `node ${nodeName} has no address to reach its kubelet`);
+    if (!host)
+      throw new StatusError(
+        503,
+        'ServiceUnavailable',
+        `node ${nodeName} has no address to reach its kubelet`,
+      );
     const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT;
     return { host, port };
   }

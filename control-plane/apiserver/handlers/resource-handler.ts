@@ -1,35 +1,47 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
-import { labelSelectorAsString } from '../../../api/labels.js';
 import {
-  StatusError,
   badRequest,
   conflict,
   forbidden,
   methodNotAllowed,
   notFound,
+  StatusError,
   unsupportedMediaType,
 } from '../../../api/errors.js';
+import { labelSelectorAsString } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/object.js';
 import { applyPatch } from '../../../api/patch/index.js';
-import type { ResourceDef } from '../../../api/resources.js';
 import { toTable } from '../../../api/tables/index.js';
-import { TABLE_CONTENT_TYPE, decodeObjectBody, mediaType, parseAccept, parseJson, readBody, writeJson } from '../codec.js';
+import type { UserInfo } from '../authn/user-info.js';
+import {
+  decodeObjectBody,
+  mediaType,
+  parseAccept,
+  parseJson,
+  readBody,
+  TABLE_CONTENT_TYPE,
+  writeJson,
+} from '../codec.js';
 import type { ApiMetrics } from '../metrics.js';
-import { parseDryRun, parseFieldValidation, parseListQuery, optionalInt } from '../query-options.js';
+import { optionalInt, parseDryRun, parseFieldValidation, parseListQuery } from '../query-options.js';
 import type { RequestContext } from '../registry/context.js';
 import { bindPod } from '../registry/pod-hooks.js';
-import { type ResourceStore, formatTime } from '../registry/resource-store.js';
+import { formatTime, type ResourceStore } from '../registry/resource-store.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import { selectionPredicate } from '../selection.js';
-import type { UserInfo } from '../authn/user-info.js';
 import { streamWatch } from './watch.js';
 
 export interface ResourceHandlerDeps {
   stores: ReadonlyMap<string, ResourceStore>;
   metrics: ApiMetrics;
   /** Subresources served by other components (log, exec, proxy...). */
-  connect?: (req: IncomingMessage, res: ServerResponse, info: ResourceRequestInfo, store: ResourceStore) => Promise<void>;
+  connect?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: ResourceRequestInfo,
+    store: ResourceStore,
+  ) => Promise<void>;
 }
 
 const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets']);
@@ -47,7 +59,13 @@ export function storeKey(group: string, version: string, plural: string): string
 export class ResourceHandler {
   constructor(private readonly d: ResourceHandlerDeps) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, url: URL, info: ResourceRequestInfo, user: UserInfo): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    info: ResourceRequestInfo,
+    user: UserInfo,
+  ): Promise<void> {
     const store = this.d.stores.get(storeKey(info.group, info.version, info.resource));
     if (!store) throw notFoundPath();
     const def = store.def;
@@ -66,7 +84,8 @@ export class ResourceHandler {
     const accept = parseAccept(req.headers.accept);
 
     if (['log', 'exec', 'attach', 'portforward', 'proxy'].includes(info.subresource)) {
-      if (!this.d.connect) throw new StatusError(503, 'ServiceUnavailable', `${info.subresource} is not available`);
+      if (!this.d.connect)
+        throw new StatusError(503, 'ServiceUnavailable', `${info.subresource} is not available`);
       return this.d.connect(req, res, info, store);
     }
 
@@ -75,7 +94,13 @@ export class ResourceHandler {
         const obj = await store.get(info.namespace, info.name, q.get('resourceVersion') ?? undefined);
         if (info.subresource === 'scale') return this.respond(res, 200, toScale(obj), ctx);
         if (accept.table && !info.subresource) {
-          return writeJson(res, 200, toTable(def, [obj], { now: ctx.now }), TABLE_CONTENT_TYPE, warningHeaders(ctx));
+          return writeJson(
+            res,
+            200,
+            toTable(def, [obj], { now: ctx.now }),
+            TABLE_CONTENT_TYPE,
+            warningHeaders(ctx),
+          );
         }
         return this.respond(res, 200, obj, ctx);
       }
@@ -93,10 +118,16 @@ export class ResourceHandler {
         const listMeta = {
           resourceVersion: result.resourceVersion,
           ...(result.continue ? { continue: result.continue } : {}),
-          ...(result.remainingItemCount !== undefined ? { remainingItemCount: result.remainingItemCount } : {}),
+          ...(result.remainingItemCount !== undefined
+            ? { remainingItemCount: result.remainingItemCount }
+            : {}),
         };
         if (accept.table) {
-          const table = toTable(def, result.items, { now: ctx.now, resourceVersion: result.resourceVersion, continue: result.continue });
+          const table = toTable(def, result.items, {
+            now: ctx.now,
+            resourceVersion: result.resourceVersion,
+            continue: result.continue,
+          });
           return writeJson(res, 200, table, TABLE_CONTENT_TYPE);
         }
         return writeJson(res, 200, {
@@ -160,28 +191,45 @@ export class ResourceHandler {
       await store.delete(info.namespace, info.name, asObject(body).deleteOptions ?? {}, ctx);
       return this.respond(res, 201, successStatus(), ctx);
     }
-    if (info.subresource || info.name) throw methodNotAllowed(`POST is not supported on ${info.resource}/${info.subresource || info.name}`);
+    if (info.subresource || info.name)
+      throw methodNotAllowed(`POST is not supported on ${info.resource}/${info.subresource || info.name}`);
     if (store.def.namespaced && !info.namespace) throw notFoundPath();
     if (store.def.namespaced) await this.admitNamespace(info.namespace);
     const created = await store.create(asObject(body), ctx);
     return this.respond(res, 201, created, ctx);
   }
 
-  private async bind(res: ServerResponse, info: ResourceRequestInfo, store: ResourceStore, binding: KubeObject, ctx: RequestContext): Promise<void> {
+  private async bind(
+    res: ServerResponse,
+    info: ResourceRequestInfo,
+    store: ResourceStore,
+    binding: KubeObject,
+    ctx: RequestContext,
+  ): Promise<void> {
     const target = (binding.target as { name?: string; kind?: string } | undefined)?.name;
     if (!target) throw badRequest('binding target name is required');
-    if (binding.metadata?.name && binding.metadata.name !== info.name) throw badRequest('binding name does not match the pod name');
+    if (binding.metadata?.name && binding.metadata.name !== info.name)
+      throw badRequest('binding name does not match the pod name');
     await store.update(
       info.namespace,
       info.name,
       (pod) => {
         const current = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-        if (current) throw conflict(store.qr, info.name, `pod ${info.name} is already assigned to node "${current}"`);
-        if (pod.metadata.deletionTimestamp) throw conflict(store.qr, info.name, `pod ${info.name} is being deleted, cannot be assigned to a host`);
+        if (current)
+          throw conflict(store.qr, info.name, `pod ${info.name} is already assigned to node "${current}"`);
+        if (pod.metadata.deletionTimestamp)
+          throw conflict(
+            store.qr,
+            info.name,
+            `pod ${info.name} is being deleted, cannot be assigned to a host`,
+          );
         return bindPod(pod, target, formatTime(ctx.now));
       },
       ctx,
-      { subresource: '__binding', preconditions: { uid: binding.metadata?.uid, resourceVersion: binding.metadata?.resourceVersion } },
+      {
+        subresource: '__binding',
+        preconditions: { uid: binding.metadata?.uid, resourceVersion: binding.metadata?.resourceVersion },
+      },
     );
     return this.respond(res, 201, successStatus(), ctx);
   }
@@ -208,7 +256,13 @@ export class ResourceHandler {
       const updated = await store.update(
         info.namespace,
         info.name,
-        (current) => ({ ...current, spec: { ...((current.spec as object) ?? {}), finalizers: (body.spec as { finalizers?: string[] })?.finalizers ?? [] } }),
+        (current) => ({
+          ...current,
+          spec: {
+            ...((current.spec as object) ?? {}),
+            finalizers: (body.spec as { finalizers?: string[] })?.finalizers ?? [],
+          },
+        }),
         ctx,
         { subresource: '__finalize', preconditions: { resourceVersion: rv } },
       );
@@ -234,7 +288,11 @@ export class ResourceHandler {
     if (!info.name) throw methodNotAllowed('PATCH requires a name');
     const type = mediaType(req.headers['content-type']);
     if (type === 'application/apply-patch+yaml' || type === 'application/apply-patch+cbor') {
-      throw new StatusError(415, 'UnsupportedMediaType', 'server-side apply is not supported by this server yet; use client-side `kubectl apply`');
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        'server-side apply is not supported by this server yet; use client-side `kubectl apply`',
+      );
     }
     if (!PATCH_TYPES.has(type)) throw unsupportedMediaType(type);
     const patchBody = parseJson(await readBody(req));
@@ -242,14 +300,24 @@ export class ResourceHandler {
     const gvk = { group: def.group, version: def.version, kind: def.kind };
     if (info.subresource === 'scale') {
       const updated = await this.scale(info, store, ctx, (current) => {
-        const patched = applyPatch(type, toScale(current), patchBody, { group: 'autoscaling', version: 'v1', kind: 'Scale' });
+        const patched = applyPatch(type, toScale(current), patchBody, {
+          group: 'autoscaling',
+          version: 'v1',
+          kind: 'Scale',
+        });
         return (patched.spec as { replicas?: unknown } | undefined)?.replicas;
       });
       return this.respond(res, 200, updated, ctx);
     }
-    const updated = await store.update(info.namespace, info.name, (current) => applyPatch(type, current, patchBody, gvk), ctx, {
-      subresource: info.subresource || undefined,
-    });
+    const updated = await store.update(
+      info.namespace,
+      info.name,
+      (current) => applyPatch(type, current, patchBody, gvk),
+      ctx,
+      {
+        subresource: info.subresource || undefined,
+      },
+    );
     return this.respond(res, 200, updated, ctx);
   }
 
@@ -267,12 +335,23 @@ export class ResourceHandler {
       (current) => {
         const replicas = replicasOf(current);
         if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-          throw new StatusError(422, 'Invalid', `Scale.autoscaling "${info.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
-            name: info.name,
-            group: 'autoscaling',
-            kind: 'Scale',
-            causes: [{ reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0', field: 'spec.replicas' }],
-          });
+          throw new StatusError(
+            422,
+            'Invalid',
+            `Scale.autoscaling "${info.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
+            {
+              name: info.name,
+              group: 'autoscaling',
+              kind: 'Scale',
+              causes: [
+                {
+                  reason: 'FieldValueInvalid',
+                  message: 'must be greater than or equal to 0',
+                  field: 'spec.replicas',
+                },
+              ],
+            },
+          );
         }
         return { ...current, spec: { ...((current.spec as object) ?? {}), replicas } };
       },
@@ -315,17 +394,24 @@ export class ResourceHandler {
     const deleted: KubeObject[] = [];
     for (const item of list.items) {
       try {
-        deleted.push(await store.delete(item.metadata.namespace ?? '', item.metadata.name ?? '', options, ctx));
+        deleted.push(
+          await store.delete(item.metadata.namespace ?? '', item.metadata.name ?? '', options, ctx),
+        );
       } catch (e) {
         if (!(e instanceof StatusError && e.reason === 'NotFound')) throw e;
       }
     }
-    return this.respond(res, 200, {
-      kind: store.def.listKind,
-      apiVersion: store.def.group ? `${store.def.group}/${store.def.version}` : store.def.version,
-      metadata: { resourceVersion: list.resourceVersion },
-      items: deleted,
-    } as unknown as KubeObject, ctx);
+    return this.respond(
+      res,
+      200,
+      {
+        kind: store.def.listKind,
+        apiVersion: store.def.group ? `${store.def.group}/${store.def.version}` : store.def.version,
+        metadata: { resourceVersion: list.resourceVersion },
+        items: deleted,
+      } as unknown as KubeObject,
+      ctx,
+    );
   }
 
   /** NamespaceLifecycle admission: no new objects in a missing or terminating namespace. */
@@ -336,11 +422,14 @@ export class ResourceHandler {
     try {
       ns = await namespaces.get('', namespace);
     } catch (e) {
-      if (e instanceof StatusError && e.reason === 'NotFound') throw notFound({ group: '', resource: 'namespaces' }, namespace);
+      if (e instanceof StatusError && e.reason === 'NotFound')
+        throw notFound({ group: '', resource: 'namespaces' }, namespace);
       throw e;
     }
     if (ns.metadata.deletionTimestamp) {
-      throw forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
     }
   }
 
@@ -354,15 +443,21 @@ async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<
   let options: DeleteOptions = {};
   if (raw.length > 0) {
     const parsed = decodeObjectBody(req.headers['content-type'], raw);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('DeleteOptions must be an object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw badRequest('DeleteOptions must be an object');
     options = parsed as DeleteOptions;
   }
   const grace = optionalInt(q, 'gracePeriodSeconds', 0);
   if (grace !== undefined) options.gracePeriodSeconds = grace;
   const policy = q.get('propagationPolicy');
   if (policy) options.propagationPolicy = policy;
-  if (options.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
-    throw badRequest(`propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`);
+  if (
+    options.propagationPolicy &&
+    !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)
+  ) {
+    throw badRequest(
+      `propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
+    );
   }
   return options;
 }
@@ -380,7 +475,10 @@ function asObject(body: unknown): KubeObject {
 }
 
 function toScale(obj: KubeObject): KubeObject {
-  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: Parameters<typeof labelSelectorAsString>[0] };
+  const spec = (obj.spec ?? {}) as {
+    replicas?: number;
+    selector?: Parameters<typeof labelSelectorAsString>[0];
+  };
   const status = (obj.status ?? {}) as { replicas?: number };
   const m = obj.metadata;
   return {
@@ -394,12 +492,21 @@ function toScale(obj: KubeObject): KubeObject {
       creationTimestamp: m.creationTimestamp,
     },
     spec: { replicas: spec.replicas ?? 0 },
-    status: { replicas: status.replicas ?? 0, selector: spec.selector ? labelSelectorAsString(spec.selector) : '' },
+    status: {
+      replicas: status.replicas ?? 0,
+      selector: spec.selector ? labelSelectorAsString(spec.selector) : '',
+    },
   };
 }
 
 function successStatus(): KubeObject {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    code: 201,
+  } as unknown as KubeObject;
 }
 
 export function notFoundPath(): StatusError {

@@ -1,6 +1,6 @@
-import type { UserInfo } from '../authn/user-info.js';
 import { badRequest } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
+import type { UserInfo } from '../authn/user-info.js';
 
 /**
  * SelfSubjectAccessReview, SelfSubjectRulesReview and SelfSubjectReview answered without storage.
@@ -9,7 +9,11 @@ import type { KubeObject } from '../../../api/object.js';
 export function answerReview(resource: string, body: KubeObject, user: UserInfo): KubeObject {
   switch (resource) {
     case 'selfsubjectaccessreviews':
-      return { ...body, metadata: body.metadata ?? {}, status: { allowed: true, reason: 'skiff allows all authenticated users (RBAC not yet enforced)' } };
+      return {
+        ...body,
+        metadata: body.metadata ?? {},
+        status: { allowed: true, reason: 'skiff allows all authenticated users (RBAC not yet enforced)' },
+      };
     case 'selfsubjectrulesreviews':
       return {
         ...body,
@@ -25,7 +29,9 @@ export function answerReview(resource: string, body: KubeObject, user: UserInfo)
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'SelfSubjectReview',
         metadata: { creationTimestamp: null } as unknown as KubeObject['metadata'],
-        status: { userInfo: { username: user.username, uid: user.uid, groups: user.groups, extra: user.extra } },
+        status: {
+          userInfo: { username: user.username, uid: user.uid, groups: user.groups, extra: user.extra },
+        },
       };
     default:
       throw badRequest(`unknown review resource ${resource}`);

@@ -1,12 +1,12 @@
 import type { ServerResponse } from 'node:http';
-import type { Table } from '../../../api/tables/index.js';
-import { toTable } from '../../../api/tables/index.js';
+import { StatusError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
 import type { ResourceDef } from '../../../api/resources.js';
+import type { Table } from '../../../api/tables/index.js';
+import { toTable } from '../../../api/tables/index.js';
 import type { StoreWatch } from '../../storage/store.js';
-import { JSON_CONTENT_TYPE, TABLE_CONTENT_TYPE } from '../codec.js';
-import { StatusError } from '../../../api/errors.js';
 import { isStorageError } from '../../storage/store.js';
+import { JSON_CONTENT_TYPE, TABLE_CONTENT_TYPE } from '../codec.js';
 import type { ApiMetrics } from '../metrics.js';
 
 /** Upstream's min-request-timeout is 1800 s; watches without timeoutSeconds end at a random point up to twice that. */
@@ -21,7 +21,11 @@ export interface WatchStreamOptions {
 }
 
 /** Streams store events as newline-delimited JSON watch events until the client leaves or the timeout. */
-export async function streamWatch(res: ServerResponse, watch: StoreWatch, opts: WatchStreamOptions): Promise<void> {
+export async function streamWatch(
+  res: ServerResponse,
+  watch: StoreWatch,
+  opts: WatchStreamOptions,
+): Promise<void> {
   const timeout = (opts.timeoutSeconds ?? DEFAULT_MIN_TIMEOUT_SECONDS * (1 + Math.random())) * 1000;
   const timer = setTimeout(() => watch.stop(), timeout);
   const onClose = () => watch.stop();
@@ -57,7 +61,15 @@ export async function streamWatch(res: ServerResponse, watch: StoreWatch, opts: 
     const status =
       err instanceof StatusError
         ? err.toStatus()
-        : { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String(err), reason: 'InternalError', code: 500 };
+        : {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Failure',
+            message: String(err),
+            reason: 'InternalError',
+            code: 500,
+          };
     if (!res.destroyed) res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
   } finally {
     clearTimeout(timer);

@@ -16,7 +16,8 @@ export const podHooks: KindHooks = {
     if (!pod.spec?.nodeName) return 0;
     const phase = pod.status?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return 0;
-    const requested = options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+    const requested =
+      options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     return Math.max(0, requested);
   },
 };

@@ -3,21 +3,28 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import { applyDefaults } from '../../../api/defaults/index.js';
 import {
-  StatusError,
   alreadyExists,
   badRequest,
   conflict,
   forbidden,
+  gone,
   invalid,
   notFound,
-  serviceUnavailable,
-  gone,
   type QualifiedResource,
+  StatusError,
+  serviceUnavailable,
 } from '../../../api/errors.js';
-import { type KubeObject, apiVersionOf } from '../../../api/object.js';
+import { apiVersionOf, type KubeObject } from '../../../api/object.js';
 import type { ResourceDef } from '../../../api/resources.js';
 import { validateCreate, validateUpdate } from '../../../api/validation/index.js';
-import type { ListOptions, ListResult, Preconditions, Store, StoreWatch, WatchOptions } from '../../storage/store.js';
+import type {
+  ListOptions,
+  ListResult,
+  Preconditions,
+  Store,
+  StoreWatch,
+  WatchOptions,
+} from '../../storage/store.js';
 import { isStorageError } from '../../storage/store.js';
 import type { RequestContext } from './context.js';
 import type { KindHooks } from './hooks.js';
@@ -142,7 +149,9 @@ export class ResourceStore {
         checkPreconditions(current, options.preconditions, this.qr, name);
         return this.withTypeMeta(await updateFn(current));
       }
-      const stored = await this.store.guaranteedUpdate(key, updateFn, { preconditions: options.preconditions });
+      const stored = await this.store.guaranteedUpdate(key, updateFn, {
+        preconditions: options.preconditions,
+      });
       if (shouldDeleteNow(stored) && !this.hooks.finalizationPending?.(stored)) {
         return await this.deleteFinal(namespace, name, stored);
       }
@@ -153,7 +162,12 @@ export class ResourceStore {
     }
   }
 
-  async delete(namespace: string, name: string, options: DeleteOptions, ctx: RequestContext): Promise<KubeObject> {
+  async delete(
+    namespace: string,
+    name: string,
+    options: DeleteOptions,
+    ctx: RequestContext,
+  ): Promise<KubeObject> {
     const key = this.keyFor(namespace, name);
     const preconditions: Preconditions = {
       uid: options.preconditions?.uid,
@@ -237,7 +251,9 @@ export class ResourceStore {
     const meta = next.metadata;
     const old = current.metadata;
     if (meta.name !== undefined && meta.name !== old.name) {
-      throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${old.name})`);
+      throw badRequest(
+        `the name of the object (${meta.name}) does not match the name on the URL (${old.name})`,
+      );
     }
     if (this.def.namespaced && meta.namespace && meta.namespace !== old.namespace) {
       throw badRequest('the namespace of the object does not match the namespace on the URL');
@@ -287,12 +303,19 @@ export class ResourceStore {
       );
     }
     if (input.kind !== undefined && input.kind !== this.def.kind) {
-      throw badRequest(`the kind in the data (${String(input.kind)}) does not match the expected kind (${this.def.kind})`);
+      throw badRequest(
+        `the kind in the data (${String(input.kind)}) does not match the expected kind (${this.def.kind})`,
+      );
     }
     if (input.metadata !== undefined && (input.metadata === null || typeof input.metadata !== 'object')) {
       throw badRequest('metadata must be an object');
     }
-    const obj: KubeObject = { ...input, apiVersion: expectedApiVersion, kind: this.def.kind, metadata: input.metadata ?? {} };
+    const obj: KubeObject = {
+      ...input,
+      apiVersion: expectedApiVersion,
+      kind: this.def.kind,
+      metadata: input.metadata ?? {},
+    };
     enforceKnownFields(obj, this.def.definition, ctx);
     return obj;
   }
@@ -316,11 +339,17 @@ export class ResourceStore {
         case 'KeyExists':
           return alreadyExists(this.qr, name);
         case 'Conflict':
-          return conflict(this.qr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+          return conflict(
+            this.qr,
+            name,
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
         case 'Expired':
           return gone(`too old resource version: ${e.message}`);
         case 'TooLargeResourceVersion':
-          return new StatusError(504, 'Timeout', `Too large resource version: ${e.message}`, { retryAfterSeconds: 1 });
+          return new StatusError(504, 'Timeout', `Too large resource version: ${e.message}`, {
+            retryAfterSeconds: 1,
+          });
         case 'Unavailable':
           return serviceUnavailable(`storage is unavailable: ${e.message}`);
       }
@@ -336,7 +365,11 @@ function checkPreconditions(
   name: string,
 ): void {
   if (pre?.uid && current.metadata.uid !== pre.uid) {
-    throw conflict(qr, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    throw conflict(
+      qr,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+    );
   }
   if (pre?.resourceVersion && current.metadata.resourceVersion !== pre.resourceVersion) {
     throw conflict(
@@ -350,7 +383,9 @@ function checkPreconditions(
 function shouldDeleteNow(obj: KubeObject): boolean {
   const meta = obj.metadata;
   return Boolean(
-    meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0,
+    meta.deletionTimestamp &&
+      (meta.finalizers ?? []).length === 0 &&
+      (meta.deletionGracePeriodSeconds ?? 0) === 0,
   );
 }
 

@@ -76,10 +76,18 @@ export class ServiceAllocator {
   async allocateIp(owner: string, requested?: string): Promise<string> {
     if (requested) {
       if (!this.inIpRange(requested)) {
-        throw allocationInvalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${ipToString(this.ipRange.base)}/${32 - Math.log2(this.ipRange.size)}`);
+        throw allocationInvalid(
+          'spec.clusterIPs',
+          [requested],
+          `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${ipToString(this.ipRange.base)}/${32 - Math.log2(this.ipRange.size)}`,
+        );
       }
       if (!(await this.claim(IP_PREFIX + requested, owner))) {
-        throw allocationInvalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`);
+        throw allocationInvalid(
+          'spec.clusterIPs',
+          [requested],
+          `failed to allocate IP ${requested}: provided IP is already allocated`,
+        );
       }
       return requested;
     }
@@ -93,14 +101,22 @@ export class ServiceAllocator {
       const ip = ipToString(this.ipRange.base + off);
       if (!used.has(ip) && (await this.claim(IP_PREFIX + ip, owner))) return ip;
     }
-    throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a serviceIP: range is full');
+    throw new StatusError(
+      500,
+      'InternalError',
+      'Internal error occurred: failed to allocate a serviceIP: range is full',
+    );
   }
 
   async allocatePort(owner: string, requested?: number): Promise<number> {
     const { min, max } = this.portRange;
     if (requested) {
       if (requested < min || requested > max) {
-        throw allocationInvalid('spec.ports[].nodePort', requested, `provided port is not in the valid range. The range of valid ports is ${min}-${max}`);
+        throw allocationInvalid(
+          'spec.ports[].nodePort',
+          requested,
+          `provided port is not in the valid range. The range of valid ports is ${min}-${max}`,
+        );
       }
       if (!(await this.claim(PORT_PREFIX + requested, owner))) {
         throw allocationInvalid('spec.ports[].nodePort', requested, 'provided port is already allocated');
@@ -116,7 +132,11 @@ export class ServiceAllocator {
     for (let port = min; port <= max; port++) {
       if (!used.has(String(port)) && (await this.claim(PORT_PREFIX + port, owner))) return port;
     }
-    throw new StatusError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
+    throw new StatusError(
+      500,
+      'InternalError',
+      'Internal error occurred: failed to allocate a nodePort: range is full',
+    );
   }
 
   releaseIp(owner: string, ip: string): Promise<void> {
@@ -151,8 +171,19 @@ export class ServiceAllocator {
 }
 
 function allocationInvalid(field: string, value: unknown, message: string): StatusError {
-  return new StatusError(422, 'Invalid', `Service is invalid: ${field}: Invalid value: ${JSON.stringify(value)}: ${message}`, {
-    kind: 'Service',
-    causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${message}`, field }],
-  });
+  return new StatusError(
+    422,
+    'Invalid',
+    `Service is invalid: ${field}: Invalid value: ${JSON.stringify(value)}: ${message}`,
+    {
+      kind: 'Service',
+      causes: [
+        {
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${JSON.stringify(value)}: ${message}`,
+          field,
+        },
+      ],
+    },
+  );
 }

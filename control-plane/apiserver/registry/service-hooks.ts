@@ -58,7 +58,12 @@ export function serviceHooks(allocator: ServiceAllocator): KindHooks {
       } else if (wantsClusterIp(svc) && wantsClusterIp(prev)) {
         spec.clusterIP = prev.spec?.clusterIP;
         spec.clusterIPs = prev.spec?.clusterIPs;
-      } else if (!wantsClusterIp(svc) && wantsClusterIp(prev) && prev.spec?.clusterIP && prev.spec.clusterIP !== 'None') {
+      } else if (
+        !wantsClusterIp(svc) &&
+        wantsClusterIp(prev) &&
+        prev.spec?.clusterIP &&
+        prev.spec.clusterIP !== 'None'
+      ) {
         await allocator.releaseIp(owner, prev.spec.clusterIP);
       }
       const before = new Set(nodePortsOf(prev));
@@ -70,7 +75,10 @@ export function serviceHooks(allocator: ServiceAllocator): KindHooks {
             continue;
           }
           const carried = sameServicePort(prev.spec?.ports ?? [], port)?.nodePort;
-          port.nodePort = carried && !keep.has(carried) ? carried : await allocator.allocatePort(owner, port.nodePort || undefined);
+          port.nodePort =
+            carried && !keep.has(carried)
+              ? carried
+              : await allocator.allocatePort(owner, port.nodePort || undefined);
           keep.add(port.nodePort);
         }
       } else {
@@ -95,10 +103,17 @@ function ipsOf(svc: Service): string[] {
 }
 
 function nodePortsOf(svc: Service): number[] {
-  return (svc.spec?.ports ?? []).map((p) => p.nodePort).filter((p): p is number => typeof p === 'number' && p > 0);
+  return (svc.spec?.ports ?? [])
+    .map((p) => p.nodePort)
+    .filter((p): p is number => typeof p === 'number' && p > 0);
 }
 
-async function releaseAll(allocator: ServiceAllocator, owner: string, ips: string[], ports: number[]): Promise<void> {
+async function releaseAll(
+  allocator: ServiceAllocator,
+  owner: string,
+  ips: string[],
+  ports: number[],
+): Promise<void> {
   for (const ip of ips) await allocator.releaseIp(owner, ip);
   for (const port of ports) await allocator.releasePort(owner, port);
 }

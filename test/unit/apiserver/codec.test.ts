@@ -4,13 +4,15 @@ import { parsePath } from '../../../control-plane/apiserver/registry/unknown-fie
 
 describe('content negotiation', () => {
   it('recognises kubectl get Table requests', () => {
-    const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+    const accept =
+      'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
     expect(parseAccept(accept).table).toBe(true);
     expect(parseAccept('application/json').table).toBe(false);
   });
 
   it('recognises aggregated discovery requests', () => {
-    const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+    const accept =
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
     expect(parseAccept(accept).aggregatedDiscovery).toBe('v2');
   });
 

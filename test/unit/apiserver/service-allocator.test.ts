@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { firstServiceIp, ipToNumber, ipToString, parseCidr, parsePortRange } from '../../../control-plane/apiserver/registry/service-allocator.js';
+import {
+  firstServiceIp,
+  ipToNumber,
+  ipToString,
+  parseCidr,
+  parsePortRange,
+} from '../../../control-plane/apiserver/registry/service-allocator.js';
 
 describe('service address ranges', () => {
   it('parses CIDRs and finds the first service IP', () => {
