@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { applyDefaults } from '../../../api/defaults/index.js';
 import type { KubeObject } from '../../../api/object.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read deep into the defaulted object
 type Loose = any;
 
 function defaulted(group: string, kind: string, fields: Record<string, unknown>, name = 'x'): Loose {

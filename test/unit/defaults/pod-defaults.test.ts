@@ -4,7 +4,6 @@ import type { KubeObject } from '../../../api/object.js';
 
 const POD = { group: '', version: 'v1', kind: 'Pod' };
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read deep into the defaulted object
 type Loose = any;
 
 function defaultedPod(spec: Record<string, unknown>): Loose {

@@ -7,7 +7,6 @@ const template = () => ({
   spec: { containers: [{ name: 'c', image: 'nginx:1.25' }] },
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read deep into the defaulted object
 type Loose = any;
 
 function defaulted(

@@ -21,7 +21,6 @@ function deployment(containers: unknown[], extra: Record<string, unknown> = {}):
   };
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: tests walk into untyped object parts
 type Loose = any;
 const podSpec = (o: KubeObject): Loose => (o.spec as Loose).template.spec;
 const containersOf = (o: KubeObject): Loose[] => podSpec(o).containers;

@@ -25,7 +25,6 @@ export const GVK = {
 };
 
 /** Objects under test are read and edited deep down; typing each shape would only add noise. */
-// biome-ignore lint/suspicious/noExplicitAny: see above
 export type Loose = any;
 
 export type Gvk = (typeof GVK)[keyof typeof GVK];
