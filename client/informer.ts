@@ -94,7 +94,7 @@ export class Informer<T extends KubeObject = KubeObject> {
    */
   addEventHandler(h: EventHandlers<T>): () => void {
     this.handlers.add(h);
-    if (this.synced) for (const obj of this.cache.list()) this.call(h, 'onAdd', () => h.onAdd?.(obj));
+    if (this.synced) for (const obj of this.cache.list()) this.call('onAdd', () => h.onAdd?.(obj));
     return () => this.handlers.delete(h);
   }
 
@@ -257,10 +257,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private emit(fn: (h: EventHandlers<T>) => void, what: string): void {
-    for (const h of this.handlers) this.call(h, what, () => fn(h));
+    for (const h of this.handlers) this.call(what, () => fn(h));
   }
 
-  private call(_h: EventHandlers<T>, what: string, fn: () => void): void {
+  private call(what: string, fn: () => void): void {
     try {
       fn();
     } catch (e) {

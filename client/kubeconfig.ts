@@ -18,10 +18,9 @@ export interface ClusterConnection {
   namespace?: string;
 }
 
-interface Named<T> {
+interface Named {
   name?: string;
-  [k: string]: unknown;
-  value?: T;
+  [field: string]: unknown;
 }
 
 interface RawCluster {
@@ -66,7 +65,7 @@ function fromBase64(path: string, data: string, what: string): string {
 
 function entry<T>(path: string, list: unknown, section: string, name: string): T {
   if (!Array.isArray(list)) throw invalid(path, `has no ${section} list`);
-  const found = (list as Named<T>[]).find((e) => e?.name === name);
+  const found = (list as Named[]).find((e) => e?.name === name);
   const field = section.slice(0, -1);
   if (!found) throw invalid(path, `${field} "${name}" not found`);
   const value = found[field];

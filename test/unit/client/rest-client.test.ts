@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStatusError, SkiffError } from '../../../api/errors.js';
 import { findResource } from '../../../api/resources.js';
+import { FakeClock } from '../../../client/clock.js';
 import { ApiClient, resourcePath } from '../../../client/rest-client.js';
 
 interface Seen {
@@ -142,6 +143,23 @@ describe('ApiClient', () => {
     const api = new ApiClient({ server: url }, { timeoutMs: 100 });
     const err = await api.request('GET', '/version').catch((e: unknown) => e);
     expect((err as SkiffError).code).toBe('SKIFF_API_UNAVAILABLE');
+    await api.close();
+  });
+
+  it('holds requests beyond the burst until the client-side rate limit allows them', async () => {
+    const clock = new FakeClock();
+    const api = new ApiClient({ server: url }, { qps: 2, burst: 1, clock });
+    await api.request('GET', '/one');
+    let second = false;
+    const pending = api.request('GET', '/two').then(() => {
+      second = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second).toBe(false);
+    expect(seen.map((s) => s.url)).toEqual(['/one']);
+    await clock.advanceAsync(500);
+    await pending;
+    expect(seen.map((s) => s.url)).toEqual(['/one', '/two']);
     await api.close();
   });
 });
