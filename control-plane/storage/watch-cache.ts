@@ -57,6 +57,8 @@ export class WatchCache {
   private windowStart = 0;
   private revision = 0;
   private readonly watchers = new Set<CacheWatcher>();
+  /** Watches served straight from etcd (start revision older than the ring). */
+  private readonly direct = new Set<WatchQueue>();
   private initializing: Promise<void> | undefined;
   private ready = false;
   private closed = false;
@@ -73,10 +75,6 @@ export class WatchCache {
 
   get currentRevision(): number {
     return this.revision;
-  }
-
-  get watcherCount(): number {
-    return this.watchers.size;
   }
 
   /** Loads the state and starts the etcd watch once; a failed attempt is retried by the next caller. */
@@ -126,7 +124,13 @@ export class WatchCache {
     if (this.bookmarkTimer) clearInterval(this.bookmarkTimer);
     this.etcdWatch?.cancel();
     for (const w of [...this.watchers]) w.queue.end();
+    for (const q of [...this.direct]) q.end();
     this.watchers.clear();
+  }
+
+  /** Watchers of this resource, from memory and straight from etcd. */
+  get watcherCount(): number {
+    return this.watchers.size + this.direct.size;
   }
 
   /** A start revision etcd has not reached yet is refused, as upstream does (Too large resource version). */
@@ -192,8 +196,12 @@ export class WatchCache {
   }
 
   private trackDirect(queue: WatchQueue): void {
+    this.direct.add(queue);
     storageWatchers.inc({ resource: this.d.prefix });
-    queue.onEnd(() => storageWatchers.dec({ resource: this.d.prefix }));
+    queue.onEnd(() => {
+      this.direct.delete(queue);
+      storageWatchers.dec({ resource: this.d.prefix });
+    });
   }
 
   private async initialize(): Promise<void> {

@@ -72,6 +72,15 @@ async function drain(w: StoreWatch, ms: number): Promise<StoreEvent[]> {
   }
 }
 
+/** True when the events iterator finishes (without further events) within `ms`. */
+async function ends(w: StoreWatch, ms: number): Promise<boolean> {
+  const r = await Promise.race([
+    w.events[Symbol.asyncIterator]().next(),
+    new Promise<'timeout'>((res) => setTimeout(() => res('timeout'), ms)),
+  ]);
+  return r !== 'timeout' && r.done === true;
+}
+
 function summary(events: StoreEvent[]): string[] {
   return events.map((e) => `${e.type} ${e.object.metadata.name}`);
 }
@@ -287,5 +296,20 @@ describe('EtcdStore watch with sendInitialEvents', () => {
     const w = store.watch(prefix(), { resourceVersion: future });
     const err = await take(w, 1).catch((e: unknown) => e);
     expect(isStorageError(err, 'TooLargeResourceVersion')).toBe(true);
+  });
+
+  it('ends every watch, from memory or from etcd, when the store closes', async () => {
+    const own = new EtcdStore({ endpoints: [etcd.endpoint], log: pino({ level: 'silent' }) });
+    const p = prefix();
+    const first = await own.create(`${p}ns/a`, obj('a'));
+    await own.create(`${p}ns/b`, obj('b'));
+    const live = own.watch(p, {});
+    const replay = own.watch(p, { resourceVersion: first.metadata.resourceVersion });
+    expect(summary(await take(replay, 1))).toEqual(['ADDED b']);
+    const opened = EtcdStore.openEtcdWatches;
+    await own.close();
+    expect(await ends(live, 1_000)).toBe(true);
+    expect(await ends(replay, 1_000)).toBe(true);
+    expect(EtcdStore.openEtcdWatches).toBe(opened - 2);
   });
 });
