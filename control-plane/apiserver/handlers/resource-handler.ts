@@ -420,7 +420,11 @@ export class ResourceHandler {
     if (!namespaces) return;
     let ns: KubeObject;
     try {
-      ns = await namespaces.get('', namespace);
+      // The watch cache answers without a round trip; a miss may only be cache lag, so confirm it.
+      ns = await namespaces.get('', namespace, '0').catch((e: unknown) => {
+        if (e instanceof StatusError && e.reason === 'NotFound') return namespaces.get('', namespace);
+        throw e;
+      });
     } catch (e) {
       if (e instanceof StatusError && e.reason === 'NotFound')
         throw notFound({ group: '', resource: 'namespaces' }, namespace);
