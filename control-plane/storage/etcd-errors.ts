@@ -1,3 +1,4 @@
+import { SkiffError } from '../../api/errors.js';
 import { StorageError } from './store.js';
 
 const UNAVAILABLE_NAMES = new Set([
@@ -15,8 +16,12 @@ export function isCompactedError(e: unknown): boolean {
   return e instanceof Error && e.message.includes('required revision has been compacted');
 }
 
-/** Maps an etcd3/gRPC failure to the storage error kind the apiserver understands. */
-export function toStorageError(e: unknown, key: string): StorageError {
+/**
+ * Maps an etcd3/gRPC failure to the storage error kind the apiserver understands. Failures that
+ * a retry will not fix (an oversized request, a full database) stay SkiffErrors, which the
+ * apiserver answers as internal errors rather than as a 503 to retry.
+ */
+export function toStorageError(e: unknown, key: string): StorageError | SkiffError {
   if (e instanceof StorageError) return e;
   const err = e instanceof Error ? e : new Error(String(e));
   if (isCompactedError(err)) {
@@ -36,11 +41,18 @@ export function toStorageError(e: unknown, key: string): StorageError {
     UNAVAILABLE_NAMES.has(err.constructor.name) ||
     code === 14 ||
     code === 4 ||
-    /ECONNREFUSED|No connection established|Deadline exceeded|circuit breaker is open|UNAVAILABLE/i.test(
+    /ECONNREFUSED|No connection established|Deadline exceeded|circuit breaker is open|UNAVAILABLE|request timed out|leader changed|no leader|too many requests/i.test(
       err.message,
     )
   ) {
     return new StorageError('Unavailable', key, 'etcd is unavailable', { cause: err });
   }
-  return new StorageError('Unavailable', key, `etcd request failed: ${err.message}`, { cause: err });
+  if (err.message.includes('request is too large')) {
+    return new SkiffError('SKIFF_ETCD_REQUEST_TOO_LARGE', `the object at ${key} is too large for etcd`, {
+      cause: err,
+    });
+  }
+  return new SkiffError('SKIFF_ETCD_REQUEST_FAILED', `etcd request for ${key} failed: ${err.message}`, {
+    cause: err,
+  });
 }

@@ -191,11 +191,7 @@ export class EtcdStore implements Store {
         );
       } catch (e) {
         // The key's lease expired since the read, so etcd removed the key too: read again.
-        if (
-          lease &&
-          e instanceof StorageError &&
-          /lease not found/.test(String((e.cause as Error | undefined)?.message))
-        ) {
+        if (lease && /lease not found/.test(String(((e as Error).cause as Error | undefined)?.message))) {
           current = await this.readKv('update', key);
           continue;
         }

@@ -11,7 +11,7 @@ export interface EtcdWatchHandlers {
   /** Events of one etcd response (all at one revision or ascending), with the response header revision. */
   onEvents(events: IEvent[], headerRevision: number): void;
   /** The watch was cancelled by etcd; `compacted` when its start revision is gone. */
-  onCancel(error: StorageError, compacted: boolean): void;
+  onCancel(error: Error, compacted: boolean): void;
 }
 
 /** Counts the watches skiff holds on etcd (tests assert that watchers share them). */

@@ -232,7 +232,7 @@ export class WatchCache {
   }
 
   /** The etcd watch was cancelled (e.g. its revision got compacted while etcd was away): start over, and end every watch so clients relist. */
-  private restart(error: StorageError): void {
+  private restart(error: Error): void {
     this.d.log.warn(
       { prefix: this.d.prefix, err: error.message },
       'watch cache lost its etcd watch, reloading',

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SkiffError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
 import { EtcdStore } from '../../../control-plane/storage/etcd-store.js';
 import { isStorageError, type StorageErrorCode } from '../../../control-plane/storage/store.js';
@@ -202,5 +203,15 @@ describe('EtcdStore against etcd', () => {
     await store.guaranteedUpdate(key, (o) => ({ ...o, data: { n: 'x' } }));
     const after = await store.client.kv.range({ key: Buffer.from(key) });
     expect(after.kvs[0]?.lease).toBe(before.kvs[0]?.lease);
+  });
+
+  it('reports an object too large for etcd as a non-retryable SkiffError, not Unavailable', async () => {
+    const key = `${prefix()}ns/huge`;
+    const err = await store
+      .create(key, obj('huge', { data: { blob: 'x'.repeat(1_800_000) } }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SkiffError);
+    expect((err as SkiffError).code).toBe('SKIFF_ETCD_REQUEST_TOO_LARGE');
+    expect(await store.healthy()).toBe(true);
   });
 });
