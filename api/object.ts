@@ -13,7 +13,7 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
-export interface KubeList<T extends KubeObject = KubeObject> {
+export interface KubeList<T extends ApiObject = KubeObject> {
   apiVersion: string;
   kind: string;
   metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
@@ -50,4 +50,11 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return slash < 0
     ? { namespace: '', name: key }
     : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** What every typed object of kubernetes-types satisfies (metadata optional there): the client's bound. */
+export interface ApiObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ObjectMeta;
 }

@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { isStatusError } from '../api/errors.js';
-import { type KubeObject, keyOf } from '../api/object.js';
+import { type ApiObject, type KubeObject, keyOf } from '../api/object.js';
 import { Backoff } from './backoff.js';
 import { type Clock, realClock, type TimerHandle } from './clock.js';
 import type { ApiClient, ResourceRef } from './rest-client.js';
@@ -47,7 +47,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function rvOf(obj: KubeObject): string | undefined {
+function rvOf(obj: ApiObject): string | undefined {
   return obj.metadata?.resourceVersion;
 }
 
@@ -56,7 +56,7 @@ function rvOf(obj: KubeObject): string | undefined {
  * the list's resourceVersion with bookmarks; re-watch from the last seen resourceVersion when a
  * watch ends; relist on 410 Expired and deliver the difference; back off while the server fails.
  */
-export class Informer<T extends KubeObject = KubeObject> {
+export class Informer<T extends ApiObject = KubeObject> {
   private readonly cache: IndexedStore<T>;
   private readonly handlers = new Set<EventHandlers<T>>();
   private readonly clock: Clock;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DeleteOptions, Status } from 'kubernetes-types/meta/v1.js';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { SkiffError } from '../api/errors.js';
-import type { KubeList, KubeObject, WatchEvent } from '../api/object.js';
+import type { ApiObject, KubeList, KubeObject, WatchEvent } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
 import { type Clock, realClock } from './clock.js';
 import type { ClusterConnection } from './kubeconfig.js';
@@ -125,11 +125,11 @@ function writeQuery(opts: PatchOptions): Query {
   };
 }
 
-function nsOf(obj: KubeObject, opts: CallOptions): string | undefined {
+function nsOf(obj: ApiObject, opts: CallOptions): string | undefined {
   return opts.namespace ?? obj.metadata?.namespace;
 }
 
-function nameOf(obj: KubeObject): string {
+function nameOf(obj: ApiObject): string {
   const name = obj.metadata?.name;
   if (!name) throw new Error('object has no metadata.name');
   return name;
@@ -180,7 +180,7 @@ export class ApiClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 
-  async get<T extends KubeObject = KubeObject>(
+  async get<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     name: string,
     opts: CallOptions = {},
@@ -188,7 +188,7 @@ export class ApiClient {
     return this.request<T>('GET', resourcePath(res, { namespace: opts.namespace, name }), opts);
   }
 
-  async list<T extends KubeObject = KubeObject>(
+  async list<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     opts: ListOptions = {},
   ): Promise<KubeList<T>> {
@@ -209,7 +209,7 @@ export class ApiClient {
    * Lists every page (`limit` per page, default 500) into one list carrying the first page's
    * resourceVersion. If a continue token expires mid-way, lists again without paging.
    */
-  async listAll<T extends KubeObject = KubeObject>(
+  async listAll<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     opts: ListOptions = {},
   ): Promise<KubeList<T>> {
@@ -231,7 +231,7 @@ export class ApiClient {
     return { ...first, metadata: { resourceVersion: first.metadata?.resourceVersion }, items };
   }
 
-  async create<T extends KubeObject = KubeObject>(
+  async create<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     obj: T,
     opts: WriteOptions = {},
@@ -244,7 +244,7 @@ export class ApiClient {
   }
 
   /** PUT; the object's metadata.resourceVersion is the optimistic-concurrency precondition (409 on mismatch). */
-  async update<T extends KubeObject = KubeObject>(
+  async update<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     obj: T,
     opts: WriteOptions = {},
@@ -256,7 +256,7 @@ export class ApiClient {
     });
   }
 
-  async updateStatus<T extends KubeObject = KubeObject>(
+  async updateStatus<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     obj: T,
     opts: WriteOptions = {},
@@ -265,7 +265,7 @@ export class ApiClient {
     return this.request<T>('PUT', path, { ...opts, query: writeQuery(opts), body: obj });
   }
 
-  async patch<T extends KubeObject = KubeObject>(
+  async patch<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     name: string,
     patch: unknown,
@@ -282,7 +282,7 @@ export class ApiClient {
     });
   }
 
-  async delete<T extends KubeObject = KubeObject>(
+  async delete<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     name: string,
     opts: DeleteCallOptions = {},
@@ -323,7 +323,7 @@ export class ApiClient {
    * Watches a collection. Ends when the server closes the stream (timeoutSeconds) or the signal
    * aborts; an ERROR event throws its `StatusError` (410 Expired: list again).
    */
-  async *watch<T extends KubeObject = KubeObject>(
+  async *watch<T extends ApiObject = KubeObject>(
     res: ResourceRef,
     opts: WatchOptions = {},
   ): AsyncGenerator<WatchEvent<T>, void, undefined> {

@@ -1,4 +1,4 @@
-import { type KubeObject, keyOf } from '../api/object.js';
+import { type ApiObject, type KubeObject, keyOf } from '../api/object.js';
 
 /** Maps an object to the index values it is filed under (e.g. its spec.nodeName). */
 export type IndexFunc<T> = (obj: T) => string[];
@@ -12,7 +12,7 @@ export const NAMESPACE_INDEX = 'namespace';
  * A read-only view of an informer's cache. Objects are shared with every other reader and are
  * frozen: copy before changing (`structuredClone`).
  */
-export interface Store<T extends KubeObject> {
+export interface Store<T extends ApiObject> {
   /** By `namespace/name` (or `name` for cluster-scoped objects). */
   get(key: string): T | undefined;
   list(): T[];
@@ -22,7 +22,7 @@ export interface Store<T extends KubeObject> {
 }
 
 /** The informer's cache: objects by key plus secondary indexes kept up to date on every change. */
-export class IndexedStore<T extends KubeObject> implements Store<T> {
+export class IndexedStore<T extends ApiObject> implements Store<T> {
   private readonly items = new Map<string, T>();
   private readonly indexers: Indexers<T>;
   private readonly indices = new Map<string, Map<string, Set<string>>>();

@@ -100,7 +100,9 @@ describe('client/ against a real skiff server', () => {
         leaseDurationMs: 3000,
         renewDeadlineMs: 2000,
         retryPeriodMs: 250,
-        onStartedLeading: () => events.push(`lead:${identity}`),
+        onStartedLeading: () => {
+          events.push(`lead:${identity}`);
+        },
       });
     const a = make('a');
     const b = make('b');
