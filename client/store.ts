@@ -1,4 +1,4 @@
-import { type ApiObject, type KubeObject, keyOf } from '../api/object.js';
+import { type ApiObject, keyOf } from '../api/object.js';
 
 /** Maps an object to the index values it is filed under (e.g. its spec.nodeName). */
 export type IndexFunc<T> = (obj: T) => string[];

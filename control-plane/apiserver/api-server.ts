@@ -17,6 +17,7 @@ import { notFoundPath, ResourceHandler, storeKey } from './handlers/resource-han
 import { answerReview } from './handlers/reviews.js';
 import { type ApiMetrics, apiMetrics } from './metrics.js';
 import type { Pki } from './pki.js';
+import { eventHooks } from './registry/event-hooks.js';
 import type { KindHooks } from './registry/hooks.js';
 import { jobHooks, resetStatusHooks } from './registry/job-hooks.js';
 import { namespaceHooks } from './registry/namespace-hooks.js';
@@ -113,6 +114,9 @@ export class ApiServer {
         resolve();
       });
     });
+    // Every resource gets its watch cache up front, as upstream does, so reads at resourceVersion 0
+    // and updates start from memory. A cache that cannot start now starts with its first watch.
+    void Promise.allSettled([...this.stores.values()].map((s) => this.o.store.warmCache?.(s.prefix)));
     const addr = this.server.address() as AddressInfo;
     this.o.log.info({ address: addr.address, port: addr.port }, 'apiserver listening');
     return addr;
@@ -130,6 +134,7 @@ export class ApiServer {
     if (def.group === '' && def.kind === 'Namespace') return namespaceHooks;
     if (def.group === '' && def.kind === 'Service') return serviceHooks(this.allocator);
     if (def.group === 'batch' && def.kind === 'Job') return jobHooks;
+    if (def.kind === 'Event') return eventHooks;
     if (def.group === 'apps' || (def.group === 'batch' && RESET_STATUS_KINDS.has(def.kind))) {
       return RESET_STATUS_KINDS.has(def.kind) ? resetStatusHooks : undefined;
     }

@@ -48,6 +48,18 @@ const LEASE_REUSE_MS = 60_000;
 
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
 
+interface KeyState {
+  obj: KubeObject;
+  modRevision: string;
+  lease?: string;
+  fromCache: boolean;
+}
+
+function stateOf(kv: IKeyValue): KeyState {
+  const lease = kv.lease && kv.lease !== '0' ? kv.lease : undefined;
+  return { obj: decodeKv(kv), modRevision: kv.mod_revision, lease, fromCache: false };
+}
+
 function cappedBackoff(duration: number, max: number): WatchBackoff {
   return { duration, next: () => cappedBackoff(Math.min(duration * 2, max), max) };
 }
@@ -169,21 +181,34 @@ export class EtcdStore implements Store {
     options?: { preconditions?: Preconditions },
   ): Promise<KubeObject> {
     const k = Buffer.from(key);
-    let current = await this.readKv('update', key);
+    // A warm watch cache saves the read: a stale copy only costs a failed compare, whose
+    // failure branch returns the fresh key. ignore_lease keeps a lease the cache cannot see.
+    let current = this.cachedState(key) ?? stateOf(await this.readKv('update', key));
     for (;;) {
-      const currentObj = decodeKv(current);
-      checkPreconditions(key, currentObj, options?.preconditions);
-      const next = await update(structuredClone(currentObj));
-      if (sameObject(next, currentObj)) return currentObj;
+      try {
+        checkPreconditions(key, current.obj, options?.preconditions);
+      } catch (e) {
+        if (!current.fromCache) throw e;
+        current = stateOf(await this.readKv('update', key));
+        continue;
+      }
+      const next = await update(structuredClone(current.obj));
+      if (sameObject(next, current.obj)) {
+        if (!current.fromCache) return current.obj;
+        current = stateOf(await this.readKv('update', key));
+        continue;
+      }
       const value = encodeObject(next);
-      const lease = current.lease && current.lease !== '0' ? current.lease : undefined;
+      const put = current.fromCache
+        ? { key: k, value, ignore_lease: true }
+        : { key: k, value, lease: current.lease };
       let res: ITxnResponse;
       try {
         res = await this.call('update', key, (o) =>
           this.client.kv.txn(
             {
-              compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.mod_revision }],
-              success: [{ request_put: { key: k, value, lease } }],
+              compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.modRevision }],
+              success: [{ request_put: put }],
               failure: [{ request_range: { key: k } }],
             },
             o,
@@ -191,8 +216,11 @@ export class EtcdStore implements Store {
         );
       } catch (e) {
         // The key's lease expired since the read, so etcd removed the key too: read again.
-        if (lease && /lease not found/.test(String(((e as Error).cause as Error | undefined)?.message))) {
-          current = await this.readKv('update', key);
+        if (
+          e instanceof StorageError &&
+          /lease not found/.test(String((e.cause as Error | undefined)?.message))
+        ) {
+          current = stateOf(await this.readKv('update', key));
           continue;
         }
         throw e;
@@ -200,8 +228,24 @@ export class EtcdStore implements Store {
       if (res.succeeded) return decodeValue(value, String(res.header.revision));
       const latest = res.responses[0]?.response_range?.kvs[0];
       if (!latest) throw new StorageError('KeyNotFound', key, `key ${key} not found`);
-      current = latest;
+      current = stateOf(latest);
     }
+  }
+
+  /** The object as the resource's watch cache has it, when that cache is initialised. */
+  private cachedState(key: string): KeyState | undefined {
+    const cache = this.caches.get(resourcePrefixOf(key));
+    if (!cache?.isReady) return undefined;
+    const obj = cache.get(key);
+    const rv = obj?.metadata.resourceVersion;
+    if (!obj || !rv) return undefined;
+    return { obj, modRevision: rv, fromCache: true };
+  }
+
+  /** Starts the watch cache of the resource under prefix and waits until it holds the current state. */
+  async warmCache(prefix: string): Promise<void> {
+    if (this.closed) return;
+    await this.cacheFor(resourcePrefixOf(prefix)).ensureReady();
   }
 
   async delete(key: string, options?: { preconditions?: Preconditions }): Promise<KubeObject> {
@@ -233,7 +277,10 @@ export class EtcdStore implements Store {
       q.end();
       return q;
     }
-    const resource = resourcePrefixOf(prefix);
+    return this.cacheFor(resourcePrefixOf(prefix)).watch(prefix, options);
+  }
+
+  private cacheFor(resource: string): WatchCache {
     let cache = this.caches.get(resource);
     if (!cache) {
       cache = new WatchCache({
@@ -246,7 +293,7 @@ export class EtcdStore implements Store {
       });
       this.caches.set(resource, cache);
     }
-    return cache.watch(prefix, options);
+    return cache;
   }
 
   async currentRevision(): Promise<string> {

@@ -110,6 +110,8 @@ export interface Store {
   delete(key: string, options?: { preconditions?: Preconditions }): Promise<KubeObject>;
   /** Watches keys under prefix (ending with '/') or one exact key. */
   watch(prefix: string, options?: WatchOptions): StoreWatch;
+  /** Starts the watch cache of the resource under prefix (as upstream caches every resource at start). */
+  warmCache?(prefix: string): Promise<void>;
   /** Current etcd revision (a cheap header read). */
   currentRevision(): Promise<string>;
   /** True when etcd answers within a short timeout. */

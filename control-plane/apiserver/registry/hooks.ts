@@ -23,6 +23,8 @@ export interface KindHooks {
   gracePeriodSeconds?(obj: KubeObject, options: DeleteOptions): number;
   /** Finalizers the object gets when deletion starts (namespace: spec.finalizers drive it). */
   onDeletionStart?(obj: KubeObject, ctx: RequestContext): void;
+  /** Seconds after which storage drops the object (etcd lease); none by default. */
+  storageTtlSeconds?(): number;
   /** Kind-specific finalization still pending (namespace spec.finalizers): the object stays while true. */
   finalizationPending?(obj: KubeObject): boolean;
 }

@@ -113,7 +113,9 @@ export class ResourceStore {
     if (ctx.dryRun) return obj;
     await this.hooks.beforeCreate?.(obj, ctx);
     try {
-      return this.withTypeMeta(await this.store.create(this.keyFor(ctx.namespace, meta.name ?? ''), obj));
+      const ttl = this.hooks.storageTtlSeconds?.();
+      const key = this.keyFor(ctx.namespace, meta.name ?? '');
+      return this.withTypeMeta(await this.store.create(key, obj, ttl ? { leaseSeconds: ttl } : undefined));
     } catch (e) {
       await this.hooks.createFailed?.(obj);
       throw this.translate(e, meta.name ?? '');
