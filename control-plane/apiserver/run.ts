@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { collectDefaultMetrics, register } from 'prom-client';
 import { Compactor } from '../storage/compactor.js';
 import { EmbeddedEtcd } from '../storage/embedded-etcd.js';
 import { EtcdStore } from '../storage/etcd-store.js';
@@ -52,6 +53,8 @@ async function start(
   cleanups: (() => Promise<void> | void)[],
 ): Promise<RunningApiServer> {
   const log = o.log.child({ component: 'apiserver' });
+  // Process metrics (RSS, heap, event-loop lag) on /metrics, once per process.
+  if (!register.getSingleMetric('process_resident_memory_bytes')) collectDefaultMetrics();
   await mkdir(o.dataDir, { recursive: true, mode: 0o700 });
   let etcd: EmbeddedEtcd | undefined;
   let endpoints = o.etcdServers;

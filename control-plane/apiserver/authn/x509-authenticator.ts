@@ -11,8 +11,18 @@ const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
  * only a certificate that verified against the configured client CA (`authorized`) counts.
  */
 export class X509Authenticator implements Authenticator {
+  /** A connection's certificate cannot change, so it is read once per socket, not per request. */
+  private readonly bySocket = new WeakMap<object, UserInfo | undefined>();
+
   async authenticate(req: IncomingMessage): Promise<UserInfo | undefined> {
-    const socket = req.socket as Partial<TLSSocket>;
+    const socket = req.socket;
+    if (this.bySocket.has(socket)) return this.bySocket.get(socket);
+    const user = this.fromCertificate(socket as Partial<TLSSocket>);
+    this.bySocket.set(socket, user);
+    return user;
+  }
+
+  private fromCertificate(socket: Partial<TLSSocket>): UserInfo | undefined {
     if (socket.encrypted !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
     if (socket.authorized !== true) return undefined;
     const cert = socket.getPeerCertificate(false);
