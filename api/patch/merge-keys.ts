@@ -29,6 +29,13 @@ function workload(kind: string): Record<string, FieldPatchMeta> {
   return { ...meta, spec: { type: `${kind}Spec` }, status: { type: `${kind}Status` } };
 }
 
+const CONTAINER_LISTS: Record<string, FieldPatchMeta> = {
+  ports: merge('containerPort'),
+  env: merge('name'),
+  volumeMounts: merge('mountPath'),
+  volumeDevices: merge('devicePath'),
+};
+
 export const PATCH_METADATA: TypeTable = {
   ObjectMeta: {
     finalizers: { strategy: 'merge' },
@@ -51,12 +58,9 @@ export const PATCH_METADATA: TypeTable = {
     schedulingGates: merge('name'),
   },
   Volume: {},
-  Container: {
-    ports: merge('containerPort'),
-    env: merge('name'),
-    volumeMounts: merge('mountPath'),
-    volumeDevices: merge('devicePath'),
-  },
+  Container: CONTAINER_LISTS,
+  // Same struct tags; listed so the OpenAPI schemas carry them for ephemeral containers too.
+  EphemeralContainer: CONTAINER_LISTS,
   PodStatus: {
     ...conditions,
     podIPs: merge('ip'),
