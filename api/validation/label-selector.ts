@@ -1,5 +1,6 @@
 import type { LabelSelector } from 'kubernetes-types/meta/v1.js';
 import type { FieldError } from '../errors.js';
+import { labelSelectorFromObject } from '../labels.js';
 import { forbidden, invalidValue, required } from './field-errors.js';
 import { isQualifiedName } from './name-rules.js';
 import { validateLabels } from './object-meta.js';
@@ -37,31 +38,13 @@ export function isEmptySelector(sel: LabelSelector): boolean {
   return Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0;
 }
 
-/** Whether a label set satisfies a selector (an empty selector matches everything). */
+/** Whether a label set satisfies a selector (an empty selector matches everything; an invalid one nothing). */
 export function selectorMatches(sel: LabelSelector, labels: Record<string, string> | undefined): boolean {
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const req of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, req.key);
-    const inValues = has && (req.values ?? []).includes(l[req.key]);
-    switch (req.operator) {
-      case 'In':
-        if (!inValues) return false;
-        break;
-      case 'NotIn':
-        if (inValues) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
+  try {
+    return labelSelectorFromObject(sel).matches(labels);
+  } catch {
+    return false;
   }
-  return true;
 }
 
 /** A Go-like rendering of a selector for messages: `v1.LabelSelector{MatchLabels:map[string]string{...}}`. */
