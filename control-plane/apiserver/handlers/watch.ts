@@ -52,7 +52,10 @@ export async function streamWatch(
       } else {
         object = { kind: opts.def.kind, apiVersion: apiVersion(opts.def), metadata: event.object.metadata };
       }
-      const ok = res.write(`${JSON.stringify({ type: event.type, object })}\n`);
+      const line = opts.table
+        ? `${JSON.stringify({ type: event.type, object })}\n`
+        : encodedEvent(event.type, object as KubeObject);
+      const ok = res.write(line);
       if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
       if (res.destroyed) break;
     }
@@ -78,6 +81,26 @@ export async function streamWatch(
     opts.metrics.watchers.dec({ resource: opts.def.plural });
     if (!res.destroyed) res.end();
   }
+}
+
+/**
+ * One watch-cache event goes to every watcher of the resource: the same object, read-only.
+ * Serialising it once and sharing the line saves a stringify per watcher.
+ */
+const encodedLines = new WeakMap<object, Map<string, string>>();
+
+function encodedEvent(type: string, object: KubeObject): string {
+  let byType = encodedLines.get(object);
+  if (!byType) {
+    byType = new Map();
+    encodedLines.set(object, byType);
+  }
+  let line = byType.get(type);
+  if (line === undefined) {
+    line = `${JSON.stringify({ type, object })}\n`;
+    byType.set(type, line);
+  }
+  return line;
 }
 
 function apiVersion(def: ResourceDef): string {
