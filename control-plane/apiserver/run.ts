@@ -34,6 +34,8 @@ export interface ApiServerRunOptions {
 export interface RunningApiServer {
   kubeconfigPath: string;
   port: number;
+  /** Writes DIR/<name>.kubeconfig with a client certificate for a control-plane component. */
+  componentKubeconfig(name: string, user: string, groups: string[]): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -131,9 +133,23 @@ async function start(
     keyPem: pki.adminKeyPem,
   });
   log.info({ kubeconfig: kubeconfigPath }, 'admin kubeconfig written');
+  const server = `https://${serverHost.includes(':') ? `[${serverHost}]` : serverHost}:${addr.port}`;
   return {
     kubeconfigPath,
     port: addr.port,
+    async componentKubeconfig(name, user, groups) {
+      const cert = await issueClientCertificate(pki, { commonName: user, organizations: groups }, 365);
+      const path = join(o.dataDir, `${name}.kubeconfig`);
+      await writeKubeconfig(path, {
+        clusterName: 'skiff',
+        server,
+        caPem: pki.caCertPem,
+        user,
+        certPem: cert.certPem,
+        keyPem: cert.keyPem,
+      });
+      return path;
+    },
     async stop() {
       compactor.stop();
       await api.close();
