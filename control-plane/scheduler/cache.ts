@@ -1,0 +1,98 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { keyOf } from '../../api/object.js';
+import { NodeInfo } from './node-info.js';
+
+interface PodState {
+  pod: Pod;
+  nodeName: string;
+  /** Placed by us, binding not yet seen through the informer. */
+  assumed: boolean;
+}
+
+export function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/**
+ * What the scheduler believes runs where: node infos from the node informer, pods counted on
+ * their spec.nodeName (terminal pods are not counted), plus pods assumed on a node between the
+ * decision and the informer reporting the binding, so a burst does not overcommit a node.
+ */
+export class SchedulerCache {
+  private readonly nodes = new Map<string, NodeInfo>();
+  /** Pods whose node is not (yet) known, by node name, so they count once the node appears. */
+  private readonly pods = new Map<string, PodState>();
+  private list: NodeInfo[] | undefined;
+
+  /** Node infos in a stable order (insertion); the array is shared: do not modify. */
+  nodeInfos(): readonly NodeInfo[] {
+    this.list ??= [...this.nodes.values()];
+    return this.list;
+  }
+
+  nodeInfo(name: string): NodeInfo | undefined {
+    return this.nodes.get(name);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  setNode(node: Node): void {
+    const name = node.metadata?.name ?? '';
+    const info = this.nodes.get(name);
+    if (info) {
+      info.setNode(node);
+      return;
+    }
+    const created = new NodeInfo(node);
+    for (const s of this.pods.values()) if (s.nodeName === name) created.addPod(s.pod);
+    this.nodes.set(name, created);
+    this.list = undefined;
+  }
+
+  removeNode(name: string): void {
+    if (this.nodes.delete(name)) this.list = undefined;
+  }
+
+  /** A pod seen through the informer (assigned or not). */
+  setPod(pod: Pod): void {
+    const key = keyOf(pod);
+    const nodeName = pod.spec?.nodeName ?? '';
+    const prev = this.pods.get(key);
+    if (!nodeName || isTerminal(pod)) {
+      // Unassigned pods count nowhere, except an assumed one waiting for its binding to show.
+      if (prev && !(prev.assumed && !nodeName)) this.removePod(key);
+      return;
+    }
+    if (prev) this.nodes.get(prev.nodeName)?.removePod(key);
+    this.pods.set(key, { pod, nodeName, assumed: false });
+    this.nodes.get(nodeName)?.addPod(pod);
+  }
+
+  removePod(key: string): void {
+    const prev = this.pods.get(key);
+    if (!prev) return;
+    this.pods.delete(key);
+    this.nodes.get(prev.nodeName)?.removePod(key);
+  }
+
+  /** Counts the pod on `nodeName` now, before the binding is written. */
+  assume(pod: Pod, nodeName: string): void {
+    const key = keyOf(pod);
+    const placed: Pod = { ...pod, spec: { ...(pod.spec ?? { containers: [] }), nodeName } };
+    this.removePod(key);
+    this.pods.set(key, { pod: placed, nodeName, assumed: true });
+    this.nodes.get(nodeName)?.addPod(placed);
+  }
+
+  /** The binding failed: stop counting an assumed pod. */
+  forget(pod: Pod): void {
+    const key = keyOf(pod);
+    if (this.pods.get(key)?.assumed) this.removePod(key);
+  }
+
+  isAssumed(key: string): boolean {
+    return this.pods.get(key)?.assumed ?? false;
+  }
+}

@@ -1,0 +1,118 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { keyOf } from '../../api/object.js';
+import { tryParseQuantity } from '../../api/quantity.js';
+import {
+  addResources,
+  emptyResources,
+  podRequests,
+  type Resources,
+  resourcesFromList,
+} from '../../api/scheduling/resource-fit.js';
+
+/** A host port in use: `protocol/hostIP/port`, hostIP 0.0.0.0 when unset. */
+export interface HostPort {
+  protocol: string;
+  hostIP: string;
+  port: number;
+}
+
+export const ANY_IP = '0.0.0.0';
+
+export function podHostPorts(pod: Pod): HostPort[] {
+  const out: HostPort[] = [];
+  const all = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  for (const c of all) {
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort || p.hostPort <= 0) continue;
+      out.push({ protocol: p.protocol ?? 'TCP', hostIP: p.hostIP || ANY_IP, port: p.hostPort });
+    }
+  }
+  return out;
+}
+
+interface PodEntry {
+  pod: Pod;
+  requests: Resources;
+  nonZero: Resources;
+  ports: HostPort[];
+}
+
+/** A node and what is counted on it: pods (bound or assumed), their requests, the host ports they hold. */
+export class NodeInfo {
+  readonly pods = new Map<string, PodEntry>();
+  readonly requested: Resources = emptyResources();
+  /** Requests with upstream's non-zero defaults, used by scores. */
+  readonly nonZeroRequested: Resources = emptyResources();
+  allocatable: Resources = emptyResources();
+  allowedPods = 0;
+  /** Bumped on every change; lets callers see whether the node changed. */
+  generation = 0;
+  private portCount = new Map<string, number>();
+
+  constructor(public node: Node) {
+    this.setNode(node);
+  }
+
+  get name(): string {
+    return this.node.metadata?.name ?? '';
+  }
+
+  setNode(node: Node): void {
+    this.node = node;
+    const alloc = node.status?.allocatable ?? node.status?.capacity;
+    this.allocatable = resourcesFromList(alloc);
+    this.allowedPods = tryParseQuantity(alloc?.pods)?.value() ?? 0;
+    this.generation++;
+  }
+
+  addPod(pod: Pod): void {
+    const key = keyOf(pod);
+    if (this.pods.has(key)) this.removePod(key);
+    const entry: PodEntry = {
+      pod,
+      requests: podRequests(pod.spec),
+      nonZero: podRequests(pod.spec, true),
+      ports: podHostPorts(pod),
+    };
+    this.pods.set(key, entry);
+    addResources(this.requested, entry.requests);
+    addResources(this.nonZeroRequested, entry.nonZero);
+    for (const p of entry.ports) {
+      const k = portKey(p);
+      this.portCount.set(k, (this.portCount.get(k) ?? 0) + 1);
+    }
+    this.generation++;
+  }
+
+  removePod(key: string): boolean {
+    const entry = this.pods.get(key);
+    if (!entry) return false;
+    this.pods.delete(key);
+    addResources(this.requested, entry.requests, -1);
+    addResources(this.nonZeroRequested, entry.nonZero, -1);
+    for (const p of entry.ports) {
+      const k = portKey(p);
+      const n = (this.portCount.get(k) ?? 1) - 1;
+      if (n <= 0) this.portCount.delete(k);
+      else this.portCount.set(k, n);
+    }
+    this.generation++;
+    return true;
+  }
+
+  /** Whether a wanted host port clashes with one in use; 0.0.0.0 clashes with every address. */
+  portConflicts(want: HostPort): boolean {
+    if (want.hostIP === ANY_IP) {
+      for (const k of this.portCount.keys()) {
+        const [protocol, , port] = k.split('/');
+        if (protocol === want.protocol && Number(port) === want.port) return true;
+      }
+      return false;
+    }
+    return this.portCount.has(portKey(want)) || this.portCount.has(portKey({ ...want, hostIP: ANY_IP }));
+  }
+}
+
+function portKey(p: HostPort): string {
+  return `${p.protocol}/${p.hostIP}/${p.port}`;
+}

@@ -1,0 +1,28 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { podMatchesNodeSelectorAndAffinity, termMatches } from '../../../api/scheduling/node-affinity.js';
+import { defaultNormalize, type Plugin, SUCCESS, unresolvable, type Verdict } from '../framework.js';
+import type { NodeInfo } from '../node-info.js';
+
+export const ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+
+/** nodeSelector and required node affinity filter; preferred terms score by the sum of matching weights. */
+export class NodeAffinity implements Plugin {
+  readonly name = 'NodeAffinity';
+
+  filter(pod: Pod, node: NodeInfo): Verdict {
+    return podMatchesNodeSelectorAndAffinity(pod, node.node) ? SUCCESS : unresolvable(ERR_NODE_AFFINITY);
+  }
+
+  score(pod: Pod, node: NodeInfo): number {
+    const preferred = pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+    let sum = 0;
+    for (const p of preferred ?? []) {
+      if (p.weight !== 0 && termMatches(p.preference, node.node)) sum += p.weight;
+    }
+    return sum;
+  }
+
+  normalizeScores(scores: number[]): void {
+    defaultNormalize(scores, false);
+  }
+}

@@ -1,0 +1,37 @@
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+
+export interface WeightedPlugin {
+  name: string;
+  weight: number;
+}
+
+/** Which plugins run, in order, for pods that name this scheduler. */
+export interface Profile {
+  schedulerName: string;
+  filters: string[];
+  scores: WeightedPlugin[];
+  /** 0 = adaptive, as upstream. */
+  percentageOfNodesToScore: number;
+}
+
+/** Upstream's default plugin set and score weights, limited to the plugins skiff has. */
+export function defaultProfile(schedulerName = DEFAULT_SCHEDULER_NAME): Profile {
+  return {
+    schedulerName,
+    filters: [
+      'NodeUnschedulable',
+      'NodeName',
+      'TaintToleration',
+      'NodeAffinity',
+      'NodePorts',
+      'NodeResourcesFit',
+    ],
+    scores: [
+      { name: 'TaintToleration', weight: 3 },
+      { name: 'NodeAffinity', weight: 2 },
+      { name: 'NodeResourcesFit', weight: 1 },
+      { name: 'NodeResourcesBalancedAllocation', weight: 1 },
+    ],
+    percentageOfNodesToScore: 0,
+  };
+}

@@ -1,0 +1,160 @@
+import { hostname } from 'node:os';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Logger } from 'pino';
+import { keyOf } from '../../api/object.js';
+import { RESOURCES } from '../../api/resources.js';
+import type { Clock } from '../../client/clock.js';
+import { EventRecorder } from '../../client/event-recorder.js';
+import { Informer } from '../../client/informer.js';
+import { LeaderElector } from '../../client/leader-election.js';
+import type { ApiClient } from '../../client/rest-client.js';
+import { isTerminal, SchedulerCache } from './cache.js';
+import type { PluginFactory } from './framework.js';
+import { schedulerMetrics } from './metrics.js';
+import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from './profile.js';
+import { defaultRegistry } from './registry.js';
+import { PODS, Scheduler } from './scheduler.js';
+import { SchedulingQueue } from './scheduling-queue.js';
+
+const NODES = RESOURCES.find((r) => r.plural === 'nodes' && r.group === '') as (typeof RESOURCES)[number];
+
+type PodObject = Pod & { metadata: NonNullable<Pod['metadata']> };
+type NodeObject = Node & { metadata: NonNullable<Node['metadata']> };
+
+export interface SchedulerOptions {
+  api: ApiClient;
+  log: Logger;
+  signal: AbortSignal;
+  leaderElect?: boolean;
+  identity?: string;
+  schedulerName?: string;
+  /** A profile from `--config`; overrides schedulerName. */
+  profile?: Profile;
+  registry?: Readonly<Record<string, PluginFactory>>;
+  clock?: Clock;
+  /** Leader election timing (tests shorten it). */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+/**
+ * Runs the scheduler until the signal aborts. With `leaderElect`, only the holder of the Lease
+ * kube-system/kube-scheduler schedules; the others wait to take over.
+ */
+export async function startScheduler(opts: SchedulerOptions): Promise<void> {
+  const log = opts.log.child({ component: 'scheduler' });
+  const profile = opts.profile ?? defaultProfile(opts.schedulerName ?? DEFAULT_SCHEDULER_NAME);
+  const registry = opts.registry ?? defaultRegistry;
+  for (const n of [...profile.filters, ...profile.scores.map((s) => s.name)]) {
+    if (!registry[n]) throw new Error(`scheduler: unknown plugin "${n}"`);
+  }
+  if (!opts.leaderElect) {
+    await runScheduling(opts, profile, registry, log, opts.signal);
+    return;
+  }
+  const identity = opts.identity ?? `${hostname()}_${crypto.randomUUID()}`;
+  while (!opts.signal.aborted) {
+    const elector = new LeaderElector({
+      api: opts.api,
+      namespace: 'kube-system',
+      name: 'kube-scheduler',
+      identity,
+      leaseDurationMs: opts.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs,
+      clock: opts.clock,
+      log,
+      onStartedLeading: (leading) => runScheduling(opts, profile, registry, log, leading),
+      onNewLeader: (who) => log.info({ leader: who }, 'scheduler leader observed'),
+    });
+    await elector.run(opts.signal);
+    if (!opts.signal.aborted) log.warn('lost scheduler leadership, campaigning again');
+  }
+}
+
+async function runScheduling(
+  opts: SchedulerOptions,
+  profile: Profile,
+  registry: Readonly<Record<string, PluginFactory>>,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const { api, clock } = opts;
+  const metrics = schedulerMetrics();
+  const cache = new SchedulerCache();
+  const queue = new SchedulingQueue({ clock });
+  const events = new EventRecorder({ api, component: profile.schedulerName, clock, log });
+  const pods = new Informer<PodObject>(api, PODS, { clock, log });
+  const nodes = new Informer<NodeObject>(api, NODES, { clock, log });
+  const ours = (p: Pod): boolean =>
+    (p.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === profile.schedulerName &&
+    !p.spec?.nodeName &&
+    !p.metadata?.deletionTimestamp &&
+    !isTerminal(p);
+
+  nodes.addEventHandler({
+    onAdd: (n) => {
+      cache.setNode(n);
+      queue.moveAll();
+    },
+    onUpdate: (_old, n) => {
+      cache.setNode(n);
+      queue.moveAll();
+    },
+    onDelete: (n) => cache.removeNode(n.metadata.name ?? ''),
+  });
+  pods.addEventHandler({
+    onAdd: (p) => {
+      cache.setPod(p);
+      if (ours(p)) queue.add(p);
+    },
+    onUpdate: (_old, p) => {
+      const key = keyOf(p);
+      cache.setPod(p);
+      if (ours(p)) {
+        if (!cache.isAssumed(key)) queue.update(p);
+      } else {
+        queue.delete(key);
+      }
+    },
+    onDelete: (p) => {
+      const key = keyOf(p);
+      const wasCounted = !!p.spec?.nodeName || cache.isAssumed(key);
+      cache.removePod(key);
+      queue.delete(key);
+      if (wasCounted) queue.moveAll();
+    },
+  });
+
+  const scheduler = new Scheduler({
+    api,
+    log,
+    profile,
+    registry,
+    cache,
+    queue,
+    pods: pods.store,
+    events,
+    metrics,
+    clock,
+  });
+  const informers = [pods.start(signal), nodes.start(signal)];
+  const report = setInterval(() => {
+    const l = queue.lengths();
+    for (const [name, n] of Object.entries(l)) metrics.pending.set({ queue: name }, n);
+  }, 1000);
+  try {
+    await Promise.all([pods.waitForSync(signal), nodes.waitForSync(signal)]);
+    log.info({ schedulerName: profile.schedulerName, nodes: cache.nodeCount }, 'scheduler started');
+    queue.run();
+    await scheduler.run(signal);
+  } catch (e) {
+    if (!signal.aborted) throw e;
+  } finally {
+    clearInterval(report);
+    queue.close();
+    await Promise.allSettled(informers);
+    await events.close();
+  }
+}

@@ -1,0 +1,276 @@
+import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { Logger } from 'pino';
+import { isStatusError } from '../../api/errors.js';
+import { keyOf } from '../../api/object.js';
+import { RESOURCES } from '../../api/resources.js';
+import { type Clock, realClock } from '../../client/clock.js';
+import type { EventRecorder } from '../../client/event-recorder.js';
+import { rfc3339 } from '../../client/micro-time.js';
+import type { ApiClient } from '../../client/rest-client.js';
+import type { Store } from '../../client/store.js';
+import type { SchedulerCache } from './cache.js';
+import { fitErrorMessage } from './fit-error.js';
+import { CycleState, type Handle, type Plugin, type Verdict } from './framework.js';
+import type { SchedulerMetrics } from './metrics.js';
+import type { NodeInfo } from './node-info.js';
+import { numFeasibleNodesToFind } from './nodes-to-score.js';
+import type { Profile } from './profile.js';
+import type { QueuedPod, SchedulingQueue } from './scheduling-queue.js';
+
+export const PODS = RESOURCES.find(
+  (r) => r.plural === 'pods' && r.group === '',
+) as (typeof RESOURCES)[number];
+
+export type ScheduleResult =
+  | { kind: 'scheduled'; node: string; evaluated: number; feasible: number }
+  | { kind: 'unschedulable'; message: string }
+  | { kind: 'error'; message: string };
+
+export interface SchedulerDeps {
+  api: ApiClient;
+  log: Logger;
+  profile: Profile;
+  registry: Readonly<Record<string, (h: Handle) => Plugin>>;
+  cache: SchedulerCache;
+  queue: SchedulingQueue;
+  /** The pod informer's cache: the latest state of each pod. */
+  pods: Store<Pod & { metadata: NonNullable<Pod['metadata']> }>;
+  events: EventRecorder;
+  metrics: SchedulerMetrics;
+  clock?: Clock;
+  random?: () => number;
+}
+
+interface WeightedScorer {
+  plugin: Plugin & Required<Pick<Plugin, 'score'>>;
+  weight: number;
+}
+
+/**
+ * One scheduling profile at work: pops a pod, filters nodes (a rotating sample on big
+ * clusters), scores the feasible ones, assumes the pod on the best node and binds it in the
+ * background; or reports why nothing fits and parks the pod until the cluster changes.
+ */
+export class Scheduler {
+  private readonly filters: (Plugin & Required<Pick<Plugin, 'filter'>>)[];
+  private readonly scorers: WeightedScorer[];
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private nextStartNodeIndex = 0;
+  private readonly bindings = new Set<Promise<void>>();
+
+  constructor(private readonly d: SchedulerDeps) {
+    this.clock = d.clock ?? realClock;
+    this.random = d.random ?? Math.random;
+    const handle: Handle = { nodeInfos: () => d.cache.nodeInfos() };
+    const instances = new Map<string, Plugin>();
+    const get = (name: string): Plugin => {
+      let p = instances.get(name);
+      if (!p) {
+        const factory = d.registry[name];
+        if (!factory) throw new Error(`unknown scheduler plugin ${name}`);
+        p = factory(handle);
+        instances.set(name, p);
+      }
+      return p;
+    };
+    this.filters = d.profile.filters.map((n) => {
+      const p = get(n);
+      if (!p.filter) throw new Error(`plugin ${n} has no filter`);
+      return p as Plugin & Required<Pick<Plugin, 'filter'>>;
+    });
+    this.scorers = d.profile.scores.map((s) => {
+      const p = get(s.name);
+      if (!p.score) throw new Error(`plugin ${s.name} has no score`);
+      return { plugin: p as WeightedScorer['plugin'], weight: s.weight };
+    });
+  }
+
+  /** Schedules pods until the signal aborts, then waits for bindings in flight. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const q = await this.d.queue.pop(signal);
+      if (!q) break;
+      this.scheduleOne(q);
+      // Let informer events and binding answers in between pods.
+      if (this.d.queue.schedulingCycle % 16 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.allSettled([...this.bindings]);
+  }
+
+  /** Finds a node for the pod (pure decision on the cache). */
+  schedulePod(pod: Pod): ScheduleResult {
+    const nodes = this.d.cache.nodeInfos();
+    const total = nodes.length;
+    if (total === 0) return { kind: 'unschedulable', message: 'no nodes available to schedule pods' };
+    const state = new CycleState();
+    const want = numFeasibleNodesToFind(total, this.d.profile.percentageOfNodesToScore);
+    const feasible: NodeInfo[] = [];
+    const verdicts = new Map<string, Verdict>();
+    let processed = 0;
+    for (; processed < total && feasible.length < want; processed++) {
+      const info = nodes[(this.nextStartNodeIndex + processed) % total];
+      const verdict = this.runFilters(pod, info, state);
+      if (verdict.code === 'Success') feasible.push(info);
+      else if (verdict.code === 'Error') return { kind: 'error', message: verdict.reasons.join(', ') };
+      else verdicts.set(info.name, verdict);
+    }
+    this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % total;
+    if (feasible.length === 0) {
+      return {
+        kind: 'unschedulable',
+        message: fitErrorMessage({ numAllNodes: total, nodeVerdicts: verdicts }),
+      };
+    }
+    if (feasible.length === 1)
+      return { kind: 'scheduled', node: feasible[0].name, evaluated: processed, feasible: 1 };
+    const totals = this.score(pod, feasible, state);
+    return {
+      kind: 'scheduled',
+      node: this.select(feasible, totals),
+      evaluated: processed,
+      feasible: feasible.length,
+    };
+  }
+
+  private runFilters(pod: Pod, info: NodeInfo, state: CycleState): Verdict {
+    for (const f of this.filters) {
+      const v = f.filter(pod, info, state);
+      if (v.code !== 'Success') return v;
+    }
+    return { code: 'Success', reasons: [] };
+  }
+
+  private score(pod: Pod, nodes: NodeInfo[], state: CycleState): number[] {
+    const totals = new Array<number>(nodes.length).fill(0);
+    const scores = new Array<number>(nodes.length);
+    for (const { plugin, weight } of this.scorers) {
+      for (let i = 0; i < nodes.length; i++) scores[i] = plugin.score(pod, nodes[i], state);
+      plugin.normalizeScores?.(scores, pod, state);
+      for (let i = 0; i < nodes.length; i++) totals[i] += scores[i] * weight;
+    }
+    return totals;
+  }
+
+  /** The best score; ties broken at random (reservoir sampling), as upstream. */
+  private select(nodes: NodeInfo[], totals: number[]): string {
+    let best = 0;
+    let ties = 1;
+    for (let i = 1; i < nodes.length; i++) {
+      if (totals[i] > totals[best]) {
+        best = i;
+        ties = 1;
+      } else if (totals[i] === totals[best]) {
+        ties++;
+        if (this.random() * ties < 1) best = i;
+      }
+    }
+    return nodes[best].name;
+  }
+
+  private scheduleOne(q: QueuedPod): void {
+    const { queue, cache, log, metrics } = this.d;
+    const cycle = queue.schedulingCycle;
+    const pod = this.d.pods.get(q.key) ?? q.pod;
+    if (pod.spec?.nodeName || pod.metadata?.deletionTimestamp || cache.isAssumed(q.key)) {
+      queue.done(q.key);
+      return;
+    }
+    q.pod = pod;
+    let result: ScheduleResult;
+    try {
+      result = this.schedulePod(pod);
+    } catch (e) {
+      result = { kind: 'error', message: (e as Error).message };
+    }
+    if (result.kind === 'scheduled') {
+      cache.assume(pod, result.node);
+      queue.done(q.key);
+      const p = this.bind(q, pod, result.node).finally(() => this.bindings.delete(p));
+      this.bindings.add(p);
+      return;
+    }
+    if (result.kind === 'error') {
+      metrics.attempts.inc({ result: 'error' });
+      log.warn({ pod: q.key, reason: result.message }, 'scheduling attempt failed');
+      queue.addBackoff(q);
+      return;
+    }
+    metrics.attempts.inc({ result: 'unschedulable' });
+    log.debug({ pod: q.key, reason: result.message }, 'pod is unschedulable');
+    queue.addUnschedulable(q, cycle);
+    this.reportUnschedulable(pod, result.message);
+  }
+
+  private async bind(q: QueuedPod, pod: Pod, node: string): Promise<void> {
+    const { api, cache, queue, metrics, events, log } = this.d;
+    const name = pod.metadata?.name ?? '';
+    const namespace = pod.metadata?.namespace ?? 'default';
+    try {
+      await api.subresource('POST', PODS, name, 'binding', {
+        namespace,
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name, namespace, uid: pod.metadata?.uid },
+          target: { apiVersion: 'v1', kind: 'Node', name: node },
+        },
+      });
+    } catch (e) {
+      cache.forget(pod);
+      metrics.attempts.inc({ result: 'error' });
+      if (isStatusError(e, 'NotFound')) {
+        queue.done(q.key);
+        return;
+      }
+      log.warn({ err: e, pod: q.key, node }, 'binding failed');
+      const latest = this.d.pods.get(q.key);
+      if (latest && !latest.spec?.nodeName && !queue.where(q.key)) {
+        // The pod left the queue at pop; put it back for another attempt after backoff.
+        q.pod = latest;
+        queue.addBackoff(q);
+      }
+      return;
+    }
+    metrics.attempts.inc({ result: 'scheduled' });
+    metrics.e2e.observe((this.clock.now() - q.firstSeen) / 1000);
+    events.event(podRef(pod), 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${name} to ${node}`);
+  }
+
+  private reportUnschedulable(pod: Pod, message: string): void {
+    const { api, events, log } = this.d;
+    events.event(podRef(pod), 'Warning', 'FailedScheduling', message);
+    const current = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    if (current?.status === 'False' && current.reason === 'Unschedulable' && current.message === message)
+      return;
+    const condition: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message,
+      lastTransitionTime:
+        current?.status === 'False' ? current.lastTransitionTime : rfc3339(this.clock.now()),
+    };
+    const name = pod.metadata?.name ?? '';
+    api
+      .patch(PODS, name, { status: { conditions: [condition] } }, 'strategic', {
+        namespace: pod.metadata?.namespace,
+        subresource: 'status',
+      })
+      .catch((e: unknown) => {
+        if (!isStatusError(e, 'NotFound'))
+          log.warn({ err: e, pod: keyOf(pod) }, 'cannot write PodScheduled condition');
+      });
+  }
+}
+
+function podRef(pod: Pod) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    namespace: pod.metadata?.namespace,
+    name: pod.metadata?.name,
+    uid: pod.metadata?.uid,
+    resourceVersion: pod.metadata?.resourceVersion,
+  };
+}
