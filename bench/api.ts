@@ -2,14 +2,16 @@
  * API benchmark: latency and throughput through the API beside raw etcd3 operations on the
  * same objects in the same run, watch fan-out with 1000 watchers, and server memory.
  */
+
+import { Worker } from 'node:worker_threads';
 import { Etcd3 } from 'etcd3';
-import { Agent, request } from 'undici';
 import { startSkiffServer, type TestServer } from '../test/support/skiff-server.js';
 import { type BenchRow, percentile, printAndWrite, round, rssMiB } from './stats.js';
 
 const STORED_PODS = Number(process.env.BENCH_STORED_PODS ?? 3000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1000);
+const WATCH_THREADS = Number(process.env.BENCH_WATCH_THREADS ?? 2);
 const PACED_RATE = 20;
 const PACED_SECONDS = 15;
 
@@ -158,8 +160,10 @@ async function main(): Promise<void> {
     }
     const loadedRss = rssMiB(server.process.pid ?? 0);
 
+    progress('watch delivery: 1 watcher');
+    const singleWatchLatency = await watchFanOut(server, 1, 'tick-single');
     progress(`watch fan-out: ${WATCHERS} watchers`);
-    const watchLatency = await watchFanOut(server, WATCHERS);
+    const watchLatency = await watchFanOut(server, WATCHERS, 'tick');
 
     const rawPutP50 = percentile(rawPut, 50);
     const rawPutP99 = percentile(rawPut, 99);
@@ -228,6 +232,11 @@ async function main(): Promise<void> {
         met: percentile(paced, 99) <= 50,
       },
       {
+        metric: 'watch event p99, 1 watcher (write + delivery)',
+        unit: 'ms',
+        value: round(percentile(singleWatchLatency, 99)),
+      },
+      {
         metric: `watch event p50, ${WATCHERS} watchers`,
         unit: 'ms',
         value: round(percentile(watchLatency, 50)),
@@ -276,7 +285,7 @@ async function rawPagedList(etcd: Etcd3, prefix: string): Promise<number> {
 }
 
 /** Opens n watches on one namespace, then updates an object 30 times and measures each delivery. */
-async function watchFanOut(server: TestServer, n: number): Promise<number[]> {
+async function watchFanOut(server: TestServer, n: number, name: string): Promise<number[]> {
   const { readFileSync } = await import('node:fs');
   const tls = {
     ca: readFileSync(`${server.dataDir}/tls/ca.crt`, 'utf8'),
@@ -285,57 +294,37 @@ async function watchFanOut(server: TestServer, n: number): Promise<number[]> {
   };
   const created = (
     await server.fetch('POST', '/api/v1/namespaces/watch/configmaps', {
-      metadata: { name: 'tick' },
+      metadata: { name },
       data: { sent: '0' },
     })
   ).json();
-  const dispatcher = new Agent({ connections: n + 10, pipelining: 0, connect: tls });
-  const latencies: number[] = [];
-  const controller = new AbortController();
-  let ready = 0;
-  const streams = Array.from({ length: n }, async () => {
-    const res = await request(
-      `${server.url}/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}`,
-      {
-        dispatcher,
-        signal: controller.signal,
-      },
-    );
-    ready++;
-    let buf = '';
-    try {
-      for await (const chunk of res.body) {
-        const now = performance.now() + performance.timeOrigin;
-        buf += chunk.toString();
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          const ev = JSON.parse(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          const sent = Number(ev.object?.data?.sent ?? 0);
-          if (sent > 0) latencies.push(now - sent);
-          nl = buf.indexOf('\n');
-        }
-      }
-    } catch {
-      // aborted at the end
-    }
+  const url = `${server.url}/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}&fieldSelector=metadata.name%3D${name}`;
+  const threads = Math.min(WATCH_THREADS, n);
+  const workers = Array.from({ length: threads }, (_, i) => {
+    const count = Math.floor(n / threads) + (i < n % threads ? 1 : 0);
+    return new Worker(new URL('./watch-worker.ts', import.meta.url), { workerData: { url, tls, count } });
   });
-  while (ready < n) await new Promise((r) => setTimeout(r, 50));
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
   await new Promise((r) => setTimeout(r, 500));
   for (let i = 0; i < 30; i++) {
     const sent = String(performance.now() + performance.timeOrigin);
     await server.fetch(
       'PATCH',
-      '/api/v1/namespaces/watch/configmaps/tick',
+      `/api/v1/namespaces/watch/configmaps/${name}`,
       { data: { sent } },
       { 'content-type': 'application/merge-patch+json' },
     );
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 1000));
-  controller.abort();
-  await Promise.allSettled(streams);
-  await dispatcher.close();
+  const latencies: number[] = [];
+  for (const w of workers) {
+    const done = new Promise<{ latencies: number[] }>((resolve) => w.once('message', resolve));
+    w.postMessage({ type: 'stop' });
+    latencies.push(...(await done).latencies);
+    await w.terminate();
+  }
+
   if (latencies.length < n * 30 * 0.99)
     progress(`warning: ${latencies.length} of ${n * 30} watch events arrived`);
   return latencies;
