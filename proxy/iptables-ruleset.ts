@@ -169,12 +169,7 @@ export function renderIptables(state: ProxyState, opts: IptRenderOptions): IptRe
   return { text: `${out.join('\n')}\n`, chains: { nat: [...nat.keys()], filter: [...filter.keys()] } };
 }
 
-function balance(
-  svc: ServicePortInfo,
-  chain: string,
-  eps: readonly ProxyEndpoint[],
-  add: (rule: string) => void,
-): void {
+function balance(svc: ServicePortInfo, eps: readonly ProxyEndpoint[], add: (rule: string) => void): void {
   if (svc.affinityTimeoutSeconds !== undefined) {
     for (const ep of eps) {
       const sep = endpointChain(svc, ep);

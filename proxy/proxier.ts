@@ -1,0 +1,138 @@
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Logger } from 'pino';
+import { type Clock, realClock } from '../client/clock.js';
+import type { ProxyBackend } from './backend.js';
+import { EndpointsChangeTracker } from './endpoints-change-tracker.js';
+import { proxyMetrics } from './metrics.js';
+import { ServiceChangeTracker } from './service-change-tracker.js';
+import { buildProxyState } from './service-port-map.js';
+import { SyncRunner } from './sync-runner.js';
+
+export interface ProxierOptions {
+  backend: ProxyBackend;
+  log: Logger;
+  clock?: Clock;
+  /** Default 1 s. */
+  minSyncPeriodMs?: number;
+  /** Default one hour. */
+  fullSyncPeriodMs?: number;
+}
+
+/**
+ * Turns Service and EndpointSlice events into kernel rules: events only feed the change trackers
+ * and ask the runner for a sync; a sync renders the whole state and applies it in one
+ * transaction. Nothing is applied before both services and slices have been listed once.
+ */
+export class Proxier {
+  private readonly services = new ServiceChangeTracker();
+  private readonly endpoints = new EndpointsChangeTracker();
+  private readonly clock: Clock;
+  private readonly runner: SyncRunner;
+  private readonly metrics = proxyMetrics();
+  private servicesSynced = false;
+  private slicesSynced = false;
+  private skipped = new Set<string>();
+  /** Trigger times of changes not yet applied (kept across failed syncs). */
+  private triggerTimes: number[] = [];
+  private lastSuccess: number | undefined;
+  private syncs = 0;
+
+  constructor(private readonly opts: ProxierOptions) {
+    this.clock = opts.clock ?? realClock;
+    this.runner = new SyncRunner(() => this.sync(), {
+      minIntervalMs: opts.minSyncPeriodMs ?? 1000,
+      maxIntervalMs: opts.fullSyncPeriodMs ?? 3_600_000,
+      clock: this.clock,
+    });
+  }
+
+  start(): void {
+    this.runner.start();
+  }
+
+  stop(): Promise<void> {
+    return this.runner.stop();
+  }
+
+  onServiceChange(previous: Service | undefined, current: Service | undefined): void {
+    this.services.update(previous, current);
+    this.requestSync();
+  }
+
+  onSliceChange(previous: EndpointSlice | undefined, current: EndpointSlice | undefined): void {
+    this.endpoints.update(previous, current);
+    this.requestSync();
+  }
+
+  setServicesSynced(): void {
+    this.servicesSynced = true;
+    this.requestSync();
+  }
+
+  setSlicesSynced(): void {
+    this.slicesSynced = true;
+    this.requestSync();
+  }
+
+  private requestSync(): void {
+    if (this.servicesSynced && this.slicesSynced) this.runner.request();
+  }
+
+  /** When rules were last applied successfully (ms since epoch), for health checks. */
+  get lastSyncTime(): number | undefined {
+    return this.lastSuccess;
+  }
+
+  get successfulSyncs(): number {
+    return this.syncs;
+  }
+
+  /** Builds the whole state and applies it; throws if the backend failed (the runner retries). */
+  async sync(): Promise<void> {
+    if (!this.servicesSynced || !this.slicesSynced) return;
+    const start = this.clock.now();
+    const serviceChanges = this.services.checkpoint();
+    const endpointChanges = this.endpoints.checkpoint();
+    for (const change of endpointChanges.values()) this.triggerTimes.push(...change.triggerTimes);
+    const { state, skipped } = buildProxyState(this.services.services(), this.endpoints.slicesByService());
+    const nowSkipped = new Set<string>();
+    for (const s of skipped) {
+      nowSkipped.add(s.key);
+      if (this.skipped.has(s.key)) continue;
+      this.metrics.skipped.inc();
+      this.opts.log.warn({ service: s.key, reason: s.reason }, 'service skipped');
+    }
+    this.skipped = nowSkipped;
+    const mode = this.opts.backend.mode;
+    let timing: Awaited<ReturnType<ProxyBackend['apply']>>;
+    try {
+      timing = await this.opts.backend.apply(state);
+    } catch (e) {
+      this.metrics.syncFailures.inc({ mode });
+      this.opts.log.error({ err: e, mode }, 'applying proxy rules failed; previous rules kept');
+      throw e;
+    }
+    const end = this.clock.now();
+    this.lastSuccess = end;
+    this.syncs++;
+    this.metrics.syncDuration.observe({ mode }, (end - start) / 1000);
+    for (const t of this.triggerTimes)
+      if (t <= end) this.metrics.programmingLatency.observe((end - t) / 1000);
+    this.triggerTimes = [];
+    this.opts.log.debug(
+      {
+        mode,
+        servicePorts: state.services.length,
+        endpoints: state.services.reduce((n, s) => n + s.endpoints.length, 0),
+        changedServices: serviceChanges.size,
+        changedEndpoints: endpointChanges.size,
+        skipped: skipped.length,
+        renderMs: Math.round(timing.renderMs),
+        applyMs: Math.round(timing.applyMs),
+        bytes: timing.bytes,
+      },
+      'proxy rules synced',
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Logger } from 'pino';
+import { RESOURCES } from '../api/resources.js';
+import { Informer } from '../client/informer.js';
+import type { ApiClient, ResourceRef } from '../client/rest-client.js';
+import { createBackend, type ProxyMode } from './backend.js';
+import { Proxier } from './proxier.js';
+
+export interface ProxyOptions {
+  api: ApiClient;
+  log: Logger;
+  signal: AbortSignal;
+  mode: ProxyMode;
+  nodeName: string;
+  nodeIPs: string[];
+  clusterCidr: string;
+  minSyncPeriodMs?: number;
+  /** Program the rules inside this network namespace (tests, one-machine clusters). */
+  netns?: string;
+  /** Called once the proxier exists, e.g. to serve its health. */
+  onStarted?: (proxier: Proxier) => void;
+}
+
+function resource(group: string, plural: string): ResourceRef {
+  const def = RESOURCES.find((r) => r.group === group && r.plural === plural);
+  if (!def) throw new Error(`resource ${plural}.${group} is not registered`);
+  return def;
+}
+
+/** Runs the service proxy until the signal aborts. */
+export async function startProxy(opts: ProxyOptions): Promise<void> {
+  const log = opts.log.child({ component: 'proxy' });
+  const backend = createBackend(opts.mode, {
+    nodeName: opts.nodeName,
+    nodeIPs: opts.nodeIPs,
+    clusterCidr: opts.clusterCidr,
+    netns: opts.netns,
+  });
+  const proxier = new Proxier({ backend, log, minSyncPeriodMs: opts.minSyncPeriodMs });
+  const services = new Informer<Service>(opts.api, resource('', 'services'), { log });
+  const slices = new Informer<EndpointSlice>(opts.api, resource('discovery.k8s.io', 'endpointslices'), {
+    log,
+  });
+  services.addEventHandler({
+    onAdd: (s) => proxier.onServiceChange(undefined, s),
+    onUpdate: (o, s) => proxier.onServiceChange(o, s),
+    onDelete: (s) => proxier.onServiceChange(s, undefined),
+  });
+  slices.addEventHandler({
+    onAdd: (s) => proxier.onSliceChange(undefined, s),
+    onUpdate: (o, s) => proxier.onSliceChange(o, s),
+    onDelete: (s) => proxier.onSliceChange(s, undefined),
+  });
+  proxier.start();
+  opts.onStarted?.(proxier);
+  log.info({ mode: opts.mode, nodeName: opts.nodeName, nodeIPs: opts.nodeIPs }, 'proxy starting');
+  const running = [services.start(opts.signal), slices.start(opts.signal)];
+  void services.waitForSync(opts.signal).then(
+    () => proxier.setServicesSynced(),
+    () => {},
+  );
+  void slices.waitForSync(opts.signal).then(
+    () => proxier.setSlicesSynced(),
+    () => {},
+  );
+  await Promise.all(running);
+  await proxier.stop();
+  log.info('proxy stopped');
+}

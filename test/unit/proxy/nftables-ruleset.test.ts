@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  parseNftTableListing,
+  renderNftables,
+  renderNftablesCleanup,
+} from '../../../proxy/nftables-ruleset.js';
+import { NODE, sampleState } from './state.js';
+
+describe('renderNftables', () => {
+  it('renders the sample services (golden)', async () => {
+    await expect(renderNftables(sampleState(), NODE).text).toMatchFileSnapshot('golden/sample.nft');
+  });
+
+  it('is deterministic whatever the input order', () => {
+    const a = sampleState();
+    const b = { services: [...a.services].reverse() };
+    b.services.sort((x, y) => (x.key < y.key ? -1 : 1));
+    expect(renderNftables(b, NODE).text).toBe(renderNftables(a, NODE).text);
+  });
+
+  it('deletes chains and sets that are no longer wanted, and keeps affinity sets', () => {
+    const first = renderNftables(sampleState(), NODE);
+    const state = sampleState();
+    state.services = state.services.filter((s) => s.name !== 'web');
+    const text = renderNftables(state, { ...NODE, existing: first }).text;
+    const deleted = text.split('\n').filter((l) => l.startsWith('delete '));
+    expect(deleted).toEqual([
+      'delete chain ip skiff-proxy external-PK5WNJDG-default/web/tcp/http',
+      'delete chain ip skiff-proxy service-PK5WNJDG-default/web/tcp/http',
+      'delete chain ip skiff-proxy endpoint-5IZIUNNK-default/web/tcp/http__10.244.1.2/8080',
+      'delete chain ip skiff-proxy endpoint-XC7HTNCJ-default/web/tcp/http__10.244.2.3/8080',
+    ]);
+    expect(text).not.toMatch(/flush set ip skiff-proxy affinity-/);
+  });
+
+  it('picks endpoints with numgen over all usable endpoints and rejects services without any', () => {
+    const text = renderNftables(sampleState(), NODE).text;
+    expect(text).toContain(
+      'numgen random mod 2 vmap { 0 : goto endpoint-5IZIUNNK-default/web/tcp/http__10.244.1.2/8080, 1 : goto endpoint-XC7HTNCJ-default/web/tcp/http__10.244.2.3/8080 }',
+    );
+    expect(text).not.toContain('10.244.1.9'); // not ready
+    expect(text).toMatch(/no-endpoint-services \{ 10\.96\.0\.20 \. tcp \. 8080 : goto reject-chain/);
+  });
+
+  it('matches NodePorts on every local address when no node IP is given', () => {
+    const text = renderNftables(sampleState(), { ...NODE, nodeIPs: [] }).text;
+    expect(text).toContain('fib daddr type local meta l4proto . th dport vmap @service-nodeports');
+    expect(text).not.toContain('add element ip skiff-proxy nodeport-ips');
+  });
+
+  it('renders an empty state', async () => {
+    await expect(renderNftables({ services: [] }, NODE).text).toMatchFileSnapshot('golden/empty.nft');
+  });
+});
+
+describe('nftables helpers', () => {
+  it('cleanup deletes only skiff’s table and works when it is absent', () => {
+    expect(renderNftablesCleanup()).toBe('add table ip skiff-proxy\ndelete table ip skiff-proxy\n');
+  });
+
+  it('parses chain and set names from a listing', () => {
+    const listing = `table ip skiff-proxy {
+\tset cluster-ips {
+\t\ttype ipv4_addr
+\t}
+\tmap service-ips {
+\t\ttype ipv4_addr . inet_proto . inet_service : verdict
+\t}
+\tchain services {
+\t\tip daddr . meta l4proto . th dport vmap @service-ips
+\t}
+\tchain endpoint-X-ns/a/tcp/-__10.0.0.1/80 {
+\t}
+}`;
+    expect(parseNftTableListing(listing)).toEqual({
+      chains: ['services', 'endpoint-X-ns/a/tcp/-__10.0.0.1/80'],
+      sets: ['cluster-ips', 'service-ips'],
+    });
+  });
+});

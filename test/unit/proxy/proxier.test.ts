@@ -1,0 +1,120 @@
+import { pino } from 'pino';
+import { register } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../client/clock.js';
+import type { ApplyTiming, ProxyBackend } from '../../../proxy/backend.js';
+import { Proxier } from '../../../proxy/proxier.js';
+import type { ProxyState } from '../../../proxy/service-port-map.js';
+import { service, slice } from './fixtures.js';
+
+class FakeBackend implements ProxyBackend {
+  readonly mode = 'nftables' as const;
+  applied: ProxyState[] = [];
+  failNext = 0;
+  async apply(state: ProxyState): Promise<ApplyTiming> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('nft: syntax error');
+    }
+    this.applied.push(state);
+    return { renderMs: 0, applyMs: 0, bytes: 0 };
+  }
+  async cleanup(): Promise<void> {}
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const backend = new FakeBackend();
+  const proxier = new Proxier({ backend, log: pino({ level: 'silent' }), clock, minSyncPeriodMs: 1000 });
+  proxier.start();
+  return { clock, backend, proxier };
+}
+
+const web = service('web', { clusterIP: '10.96.0.10', ports: [{ port: 80 }] });
+const webSlice = (ips: string[], triggerTime?: string) =>
+  slice(
+    'web',
+    'web-1',
+    [{ port: 8080 }],
+    ips.map((ip) => ({ ip })),
+    { triggerTime },
+  );
+
+async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await register.getSingleMetric(name)?.get();
+  const v = m?.values.find(
+    (x) => Object.entries(labels).every(([k, l]) => x.labels[k] === l) && !('le' in x.labels),
+  );
+  return v?.value ?? 0;
+}
+
+describe('Proxier', () => {
+  it('applies nothing until both services and slices have synced', async () => {
+    const { clock, backend, proxier } = setup();
+    proxier.onServiceChange(undefined, web);
+    proxier.setServicesSynced();
+    await clock.advanceAsync(5000);
+    expect(backend.applied).toHaveLength(0);
+    proxier.onSliceChange(undefined, webSlice(['10.244.0.1']));
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    expect(backend.applied).toHaveLength(1);
+    expect(backend.applied[0].services[0].endpoints.map((e) => e.ip)).toEqual(['10.244.0.1']);
+  });
+
+  it('batches a burst of changes into one sync per min-sync-period', async () => {
+    const { clock, backend, proxier } = setup();
+    proxier.setServicesSynced();
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    expect(backend.applied).toHaveLength(1);
+    proxier.onServiceChange(undefined, web);
+    let prev = webSlice(['10.244.0.1']);
+    proxier.onSliceChange(undefined, prev);
+    for (let i = 2; i < 20; i++) {
+      const next = webSlice(Array.from({ length: i }, (_, j) => `10.244.0.${j + 1}`));
+      proxier.onSliceChange(prev, next);
+      prev = next;
+      await clock.advanceAsync(10);
+    }
+    expect(backend.applied).toHaveLength(1);
+    await clock.advanceAsync(1000);
+    expect(backend.applied).toHaveLength(2);
+    expect(backend.applied[1].services[0].endpoints).toHaveLength(19);
+  });
+
+  it('keeps retrying a failed apply and counts failures', async () => {
+    const { clock, backend, proxier } = setup();
+    const before = await metricValue('skiff_proxy_sync_failures_total', { mode: 'nftables' });
+    backend.failNext = 2;
+    proxier.onServiceChange(undefined, web);
+    proxier.setServicesSynced();
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(1000);
+    expect(backend.applied).toHaveLength(0);
+    await clock.advanceAsync(1000);
+    expect(backend.applied).toHaveLength(1);
+    expect(await metricValue('skiff_proxy_sync_failures_total', { mode: 'nftables' })).toBe(before + 2);
+    expect(proxier.lastSyncTime).toBe(clock.now());
+  });
+
+  it('records network programming latency from the slice trigger time', async () => {
+    const { clock, proxier } = setup();
+    const hist = register.getSingleMetric('skiff_proxy_network_programming_duration_seconds');
+    const count = async () =>
+      (await hist?.get())?.values.find(
+        (v) =>
+          (v as { metricName?: string }).metricName ===
+          'skiff_proxy_network_programming_duration_seconds_count',
+      )?.value ?? 0;
+    const before = await count();
+    proxier.setServicesSynced();
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    await clock.advanceAsync(2000);
+    proxier.onSliceChange(undefined, webSlice(['10.244.0.1'], new Date(clock.now() - 500).toISOString()));
+    await clock.advanceAsync(0);
+    expect(await count()).toBe(before + 1);
+  });
+});
