@@ -9,6 +9,18 @@ import type {
 
 const spec = (image: ImageSpec | string): ImageSpec => (typeof image === 'string' ? { image } : image);
 
+/**
+ * containerd 1.6 parses AuthConfig.serverAddress as a URL and rejects a bare
+ * `host:port` ("first path segment in URL cannot contain colon"); it only compares the
+ * host, so a scheme is added when there is none.
+ */
+export function withServerAddressScheme(auth: AuthConfig | null | undefined): AuthConfig | null {
+  if (!auth) return null;
+  const a = auth.serverAddress;
+  if (!a || /^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return auth;
+  return { ...auth, serverAddress: `https://${a}` };
+}
+
 /** Typed client of runtime.v1.ImageService. Every call has a deadline; failures are CriErrors. */
 export class ImageServiceClient {
   constructor(private readonly conn: CriConnection) {}
@@ -33,7 +45,10 @@ export class ImageServiceClient {
 
   /** Returns the image reference (id) the runtime resolved. Deadline: pullTimeoutMs. */
   async pullImage(req: PullImageRequest | string, opts?: CriCallOptions): Promise<string> {
-    const body = typeof req === 'string' ? { image: { image: req } } : req;
+    const body =
+      typeof req === 'string'
+        ? { image: { image: req } }
+        : { ...req, auth: withServerAddressScheme(req.auth) };
     const res = await this.call<{ imageRef: string }>('PullImage', body, opts, this.conn.pullTimeoutMs);
     return res.imageRef;
   }

@@ -21,7 +21,7 @@ export {
   isCriUnknown,
   toCriError,
 } from './errors.js';
-export { ImageServiceClient } from './image-service.js';
+export { ImageServiceClient, withServerAddressScheme } from './image-service.js';
 export { criProtoPath } from './proto.js';
 export { KUBE_RUNTIME_API_VERSION, RuntimeServiceClient } from './runtime-service.js';
 export type * from './types.js';

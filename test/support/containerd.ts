@@ -29,6 +29,8 @@ export interface TestContainerd {
   restart(): Promise<void>;
   /** `ctr -n k8s.io images import`; checks that `name` is then present. */
   importImage(tarPath: string, name: string): Promise<void>;
+  /** Lets CRI pulls reach `host` (e.g. 127.0.0.1:5000) over plain HTTP (certs.d hosts.toml). */
+  allowPlainHttpRegistry(host: string): Promise<void>;
   /** Tail of containerd's log, for failure messages. */
   log(): Promise<string>;
 }
@@ -82,6 +84,9 @@ oom_score = 0
 [${cri}.containerd.runtimes.runc.options]
   SystemdCgroup = false
   Root = "${root}/runc"
+
+[${cri}.registry]
+  config_path = "${root}/certs.d"
 
 [${cri}.cni]
   bin_dir = "${CNI_BIN}"
@@ -268,6 +273,14 @@ export async function startTestContainerd(): Promise<TestContainerd> {
       await launch();
     },
     importImage,
+    allowPlainHttpRegistry: async (host: string) => {
+      const dir = join(root, 'certs.d', host);
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        join(dir, 'hosts.toml'),
+        `server = "http://${host}"\n\n[host."http://${host}"]\n  capabilities = ["pull", "resolve"]\n`,
+      );
+    },
     log,
   };
 }

@@ -134,7 +134,7 @@ describe('CRI shim against a real containerd', () => {
     expect(log).toMatch(/^\S+ stderr F from-env$/m);
 
     const url = await cri.runtime.exec({ containerId, cmd: ['sh'], stdin: true, stdout: true });
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/\w+$/);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/[\w-]+$/);
     expect(await cri.runtime.portForward({ podSandboxId: podId, port: [80] })).toMatch(/\/portforward\//);
 
     const stats = await cri.runtime.containerStats(containerId);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeEndpoint } from '../../../shim/connection.js';
+import { withServerAddressScheme } from '../../../shim/image-service.js';
 import { criProtoPath, criServices } from '../../../shim/proto.js';
 
 describe('CRI proto', () => {
@@ -40,5 +41,18 @@ describe('CRI proto', () => {
     );
     expect(normalizeEndpoint('unix:///x.sock')).toBe('unix:///x.sock');
     expect(() => normalizeEndpoint('tcp://1.2.3.4:1')).toThrow(/only unix sockets/);
+  });
+});
+
+describe('withServerAddressScheme', () => {
+  it('adds a scheme to a bare host:port and leaves the rest alone', () => {
+    expect(withServerAddressScheme({ username: 'u', serverAddress: '127.0.0.1:5000' })).toEqual({
+      username: 'u',
+      serverAddress: 'https://127.0.0.1:5000',
+    });
+    const full = { serverAddress: 'https://index.docker.io/v1/' };
+    expect(withServerAddressScheme(full)).toBe(full);
+    expect(withServerAddressScheme({ username: 'u' })).toEqual({ username: 'u' });
+    expect(withServerAddressScheme(undefined)).toBeNull();
   });
 });
