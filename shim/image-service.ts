@@ -1,5 +1,6 @@
 import type { CriCallOptions, CriConnection } from './connection.js';
 import type {
+  AuthConfig,
   Image,
   ImageFsInfoResponse,
   ImageSpec,
