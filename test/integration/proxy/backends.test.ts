@@ -1,0 +1,157 @@
+import type { Service } from 'kubernetes-types/core/v1.js';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend, type ProxyBackend, type ProxyMode } from '../../../proxy/backend.js';
+import { buildProxyState, type ProxyState } from '../../../proxy/service-port-map.js';
+import { service, slice } from '../../unit/proxy/fixtures.js';
+import { inNs, NetnsLab, requirePrerequisites } from './netns-lab.js';
+
+const NODE_NAME = 'lab-node';
+const CLUSTER_IP = '10.96.0.10';
+
+function stateOf(services: Service[], slices: EndpointSlice[]): ProxyState {
+  const by = new Map<string, EndpointSlice[]>();
+  for (const s of slices) {
+    const k = `${s.metadata?.namespace}/${s.metadata?.labels?.['kubernetes.io/service-name']}`;
+    by.set(k, [...(by.get(k) ?? []), s]);
+  }
+  return buildProxyState(services, by).state;
+}
+
+const web = (extra: Partial<NonNullable<Service['spec']>> = {}) =>
+  service('web', {
+    type: 'NodePort',
+    clusterIP: CLUSTER_IP,
+    ports: [{ name: 'http', port: 80, nodePort: 30080 }],
+    ...extra,
+  });
+
+function webSlice(lab: NetnsLab, podIndexes: number[], nodeOf: (i: number) => string = () => NODE_NAME) {
+  return slice(
+    'web',
+    'web-1',
+    [{ name: 'http', port: 80 }],
+    podIndexes.map((i) => ({ ip: lab.pods[i].ip, node: nodeOf(i) })),
+  );
+}
+
+const empty = service('empty', {
+  type: 'NodePort',
+  clusterIP: '10.96.0.20',
+  ports: [{ port: 80, nodePort: 30081 }],
+});
+
+for (const mode of ['nftables', 'iptables'] as const satisfies readonly ProxyMode[]) {
+  describe(`${mode} rules in network namespaces`, () => {
+    const lab = new NetnsLab();
+    let backend: ProxyBackend;
+    const node = () => ({
+      nodeName: NODE_NAME,
+      nodeIPs: [lab.nodeIP],
+      clusterCidr: '10.244.0.0/16',
+      netns: lab.node,
+    });
+
+    beforeAll(async () => {
+      requirePrerequisites();
+      await lab.setup(3);
+      backend = createBackend(mode, node());
+    });
+
+    afterAll(async () => {
+      await backend?.cleanup().catch(() => {});
+      await lab.teardown();
+    });
+
+    it('reaches every backend through the ClusterIP, masqueraded from outside the cluster', async () => {
+      await backend.apply(stateOf([web(), empty], [webSlice(lab, [0, 1, 2])]));
+      const seen = new Set(await lab.fetchMany(`http://${CLUSTER_IP}/`, 30));
+      expect([...seen].sort()).toEqual(['pod-0', 'pod-1', 'pod-2']);
+      expect(await lab.sourceSeenBy(lab.client, `http://${CLUSTER_IP}/cgi-bin/ip`)).toBe(lab.bridgeIP);
+    });
+
+    it('serves the NodePort on the node address', async () => {
+      const seen = new Set(await lab.fetchMany(`http://${lab.nodeIP}:30080/`, 30));
+      expect([...seen].sort()).toEqual(['pod-0', 'pod-1', 'pod-2']);
+    });
+
+    it('refuses connections at once to a service without endpoints', async () => {
+      for (const url of ['http://10.96.0.20/', `http://${lab.nodeIP}:30081/`]) {
+        const r = await lab.curl(lab.client, url, 5);
+        expect(r.code).toBe(7); // curl: failed to connect (refused), not 28 (timeout)
+        expect(r.ms).toBeLessThan(2000);
+      }
+    });
+
+    it('sends no more traffic to a removed endpoint', async () => {
+      await backend.apply(stateOf([web(), empty], [webSlice(lab, [0, 1])]));
+      const seen = new Set(await lab.fetchMany(`http://${CLUSTER_IP}/`, 20));
+      expect([...seen].sort()).toEqual(['pod-0', 'pod-1']);
+    });
+
+    it('keeps a client on one backend with sessionAffinity ClientIP', async () => {
+      const sticky = web({
+        sessionAffinity: 'ClientIP',
+        sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } },
+      });
+      await backend.apply(stateOf([sticky, empty], [webSlice(lab, [0, 1, 2])]));
+      const seen = new Set(await lab.fetchMany(`http://${CLUSTER_IP}/`, 12));
+      expect(seen.size).toBe(1);
+    });
+
+    it('externalTrafficPolicy Local uses only local endpoints and keeps the client address', async () => {
+      const local = web({ externalTrafficPolicy: 'Local' });
+      await backend.apply(
+        stateOf([local, empty], [webSlice(lab, [0, 1, 2], (i) => (i === 1 ? NODE_NAME : 'other-node'))]),
+      );
+      const seen = new Set(await lab.fetchMany(`http://${lab.nodeIP}:30080/`, 12));
+      expect([...seen]).toEqual(['pod-1']);
+      expect(await lab.sourceSeenBy(lab.client, `http://${lab.nodeIP}:30080/cgi-bin/ip`)).toBe(lab.clientIP);
+      // The ClusterIP still balances over every endpoint.
+      const all = new Set(await lab.fetchMany(`http://${CLUSTER_IP}/`, 30));
+      expect(all.size).toBe(3);
+    });
+
+    it('lets a pod reach itself through its service (hairpin)', async () => {
+      await backend.apply(stateOf([web(), empty], [webSlice(lab, [0])]));
+      expect(await lab.sourceSeenBy(lab.pods[0].ns, `http://${CLUSTER_IP}/cgi-bin/ip`)).toBe(lab.bridgeIP); // masqueraded, or the reply would bypass conntrack
+    });
+
+    it('keeps the previous rules when an apply fails', async () => {
+      await backend.apply(stateOf([web(), empty], [webSlice(lab, [2])]));
+      const broken = createBackend(mode, { ...node(), clusterCidr: 'not-a-cidr' });
+      await expect(broken.apply(stateOf([web()], [webSlice(lab, [0])]))).rejects.toThrow(/exited with/);
+      expect(new Set(await lab.fetchMany(`http://${CLUSTER_IP}/`, 5))).toEqual(new Set(['pod-2']));
+    });
+
+    it('a fresh process takes over the rules and removes what is no longer wanted', async () => {
+      const fresh = createBackend(mode, node());
+      await fresh.apply(stateOf([empty], []));
+      const rules = await dump(mode, lab.node);
+      expect(rules).not.toMatch(/web/i);
+      expect(rules).not.toContain(lab.pods[2].ip);
+      const r = await lab.curl(lab.client, `http://${CLUSTER_IP}/`, 1);
+      expect(r.body).toBe('');
+    });
+
+    it('cleanup removes every skiff rule and nothing else', async () => {
+      await inNs(lab.node, 'nft', ['add', 'table', 'ip', 'foreign']);
+      await inNs(lab.node, 'iptables', ['-t', 'nat', '-N', 'FOREIGN']);
+      await inNs(lab.node, 'iptables', ['-t', 'nat', '-A', 'PREROUTING', '-j', 'FOREIGN']);
+      await backend.apply(stateOf([web(), empty], [webSlice(lab, [0, 1, 2])]));
+      expect(await dump(mode, lab.node)).toMatch(/skiff/i);
+      await backend.cleanup();
+      const after = await dump(mode, lab.node);
+      expect(after).not.toMatch(/skiff/i);
+      expect(after).toMatch(/FOREIGN|foreign/);
+      expect(await inNs(lab.node, 'nft', ['list', 'tables'])).toContain('table ip foreign');
+      expect(await inNs(lab.node, 'iptables-save', ['-t', 'nat'])).toContain('-A PREROUTING -j FOREIGN');
+      expect((await lab.curl(lab.client, `http://${CLUSTER_IP}/`, 1)).body).toBe('');
+    });
+  });
+}
+
+/** Everything the kernel holds in the namespace, in the mode's own notation. */
+async function dump(mode: ProxyMode, ns: string): Promise<string> {
+  return mode === 'nftables' ? inNs(ns, 'nft', ['list', 'ruleset']) : inNs(ns, 'iptables-save', []);
+}
