@@ -21,12 +21,18 @@ export interface TestContainerd {
   root: string;
   /** cgroup parent for pods of this instance (`/skiff-test-<id>`), removed by stop(). */
   cgroupRoot: string;
+  /** CNI conf_dir of this containerd (holds a loopback-only conflist at start). */
+  cniConfDir: string;
   /** The local pause image configured as sandbox_image (already imported). */
   pauseImage: string;
   /** Removes all sandboxes, stops containerd and its shims, unmounts and deletes the temp dir. */
   stop(): Promise<void>;
   /** SIGTERM, wait for exit, start again on the same root (containers keep running in their shims). */
   restart(): Promise<void>;
+  /** Only the SIGTERM half of restart(): containerd is down until start(). */
+  terminate(): Promise<void>;
+  /** Starts containerd again after terminate(). */
+  start(): Promise<void>;
   /** `ctr -n k8s.io images import`; checks that `name` is then present. */
   importImage(tarPath: string, name: string): Promise<void>;
   /** Lets CRI pulls reach `host` (e.g. 127.0.0.1:5000) over plain HTTP (certs.d hosts.toml). */
@@ -152,7 +158,15 @@ async function removeCgroupTree(path: string): Promise<void> {
 }
 
 /** Starts /usr/bin/containerd with a private root, state, sockets and CRI config in a temp dir. */
-export async function startTestContainerd(): Promise<TestContainerd> {
+export interface TestContainerdOptions {
+  /**
+   * Run containerd inside this existing network namespace (`/run/netns/<name>`), as a
+   * node of a multi-node test; via nsenter, which keeps /sys/fs/cgroup visible.
+   */
+  netns?: string;
+}
+
+export async function startTestContainerd(opts: TestContainerdOptions = {}): Promise<TestContainerd> {
   for (const bin of [CONTAINERD, CTR, '/usr/sbin/runc'])
     if (!existsSync(bin))
       throw new Error(`${bin} is missing: install containerd and runc (scripts/host-packages.sh)`);
@@ -176,7 +190,12 @@ export async function startTestContainerd(): Promise<TestContainerd> {
   const launch = async () => {
     await rm(socket, { force: true });
     const fd = openSync(logPath, 'a');
-    const c = spawn(CONTAINERD, ['--config', configPath], { stdio: ['ignore', fd, fd] });
+    const argv = ['--config', configPath];
+    const c = opts.netns
+      ? spawn('nsenter', [`--net=/run/netns/${opts.netns}`, CONTAINERD, ...argv], {
+          stdio: ['ignore', fd, fd],
+        })
+      : spawn(CONTAINERD, argv, { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     child = c;
     track(c);
@@ -266,12 +285,15 @@ export async function startTestContainerd(): Promise<TestContainerd> {
     endpoint: `unix://${socket}`,
     root,
     cgroupRoot,
+    cniConfDir: join(root, 'cni', 'net.d'),
     pauseImage: PAUSE_IMAGE,
     stop,
     restart: async () => {
       await terminate();
       await launch();
     },
+    terminate,
+    start: launch,
     importImage,
     allowPlainHttpRegistry: async (host: string) => {
       const dir = join(root, 'certs.d', host);

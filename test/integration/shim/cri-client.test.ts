@@ -141,6 +141,13 @@ describe('CRI shim against a real containerd', () => {
     expect(stats?.attributes?.id).toBe(containerId);
     expect(Number(stats?.memory?.workingSetBytes?.value ?? 0)).toBeGreaterThan(0);
 
+    const podStats = await cri.runtime.podSandboxStats(podId);
+    expect(podStats?.attributes?.id).toBe(podId);
+    expect(podStats?.linux?.containers.map((c) => c.attributes?.id)).toContain(containerId);
+    expect(
+      (await cri.runtime.listContainerStats({ podSandboxId: podId })).map((c) => c.attributes?.id),
+    ).toEqual([containerId]);
+
     await cri.runtime.updateContainerResources({ containerId, linux: { cpuShares: 512 } });
 
     await timed('StopContainer', () => cri.runtime.stopContainer(containerId, 0));
@@ -193,6 +200,27 @@ describe('CRI shim against a real containerd', () => {
     expect(ps.status?.state).toBe('SANDBOX_READY');
     await cri.runtime.stopPodSandbox(podId);
     await cri.runtime.removePodSandbox(podId);
+  });
+
+  it('fails fast while containerd is down and recovers within a second of its return', async () => {
+    await ctrd.terminate();
+    const t0 = performance.now();
+    const e = await caught(cri.runtime.version());
+    expect(isCriUnavailable(e)).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    await ctrd.start();
+    const back = performance.now();
+    for (;;) {
+      try {
+        await cri.runtime.version();
+        break;
+      } catch (err) {
+        expect(isCriUnavailable(err)).toBe(true);
+        if (performance.now() - back > 3000) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(performance.now() - back).toBeLessThan(1500);
   });
 
   it('with waitForReady, a call made while containerd is down completes once it is back', async () => {
