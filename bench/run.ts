@@ -1,6 +1,8 @@
 /** `npm run bench -- NAME...` runs the named benchmarks (all when none is named). */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   api: () => import('./api.js'),
+  proxy: () => import('./proxy.js'),
+  scheduler: () => import('./scheduler.js'),
 };
 
 const names = process.argv.slice(2).filter((a) => a !== '--');

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { ApiClient } from '../../client/rest-client.js';
 import { parseSchedulerConfig } from '../../control-plane/scheduler/config.js';
+import { parseHostPort, startHealthServer } from '../../control-plane/scheduler/health-server.js';
 import { DEFAULT_SCHEDULER_NAME } from '../../control-plane/scheduler/profile.js';
 import { defaultRegistry } from '../../control-plane/scheduler/registry.js';
 import { startScheduler } from '../../control-plane/scheduler/run.js';
@@ -15,6 +16,7 @@ interface SchedulerFlags {
   schedulerName: string;
   kubeApiQps: string;
   kubeApiBurst: string;
+  healthBindAddress: string;
 }
 
 const opt = (flags: string, description: string, env: string, def?: string | boolean) => {
@@ -62,11 +64,20 @@ export function schedulerCommand(): Command {
     .addOption(
       opt('--kube-api-burst <n>', '(connection) request burst to the API', 'SKIFF_KUBE_API_BURST', '1000'),
     )
+    .addOption(
+      opt(
+        '--health-bind-address <host:port>',
+        '(observability) plain HTTP /healthz, /readyz and /metrics; empty disables',
+        'SKIFF_SCHEDULER_HEALTH_BIND_ADDRESS',
+        '127.0.0.1:10251',
+      ),
+    )
     .action(async (flags: SchedulerFlags) => {
       // Configuration errors stop the command before anything connects.
       const profile = flags.schedulerConfig
         ? parseSchedulerConfig(readFileSync(flags.schedulerConfig, 'utf8'), defaultRegistry)
         : undefined;
+      const health = flags.healthBindAddress ? parseHostPort(flags.healthBindAddress) : undefined;
       const log = rootLogger();
       const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), {
         component: 'scheduler',
@@ -76,6 +87,9 @@ export function schedulerCommand(): Command {
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
+      const server = health
+        ? await startHealthServer(health.host, health.port, () => !stop.signal.aborted)
+        : undefined;
       try {
         await startScheduler({
           api,
@@ -86,6 +100,7 @@ export function schedulerCommand(): Command {
           profile,
         });
       } finally {
+        await server?.close();
         await api.close();
       }
     });
