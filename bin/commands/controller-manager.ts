@@ -1,0 +1,61 @@
+import { Command, Option } from 'commander';
+import { ApiClient, defaultKubeconfigPath, loadKubeconfig } from '../../client/index.js';
+import { startControllerManager } from '../../control-plane/controllers/controller-manager.js';
+import { rootLogger } from '../logger.js';
+
+interface ControllerManagerFlags {
+  kubeconfig?: string;
+  controllers: string;
+  leaderElect: boolean;
+}
+
+/** `skiff controller-manager`: the controllers as their own process, talking to the API. */
+export function controllerManagerCommand(): Command {
+  return new Command('controller-manager')
+    .description(
+      'the controller-manager: replica sets, deployments, endpoints, namespaces, service accounts, GC',
+    )
+    .addOption(
+      new Option(
+        '--kubeconfig <file>',
+        '(client) kubeconfig to reach the API server (default: $KUBECONFIG, ~/.kube/config)',
+      ).env('SKIFF_KUBECONFIG'),
+    )
+    .addOption(
+      new Option(
+        '--controllers <list>',
+        "(controllers) comma-separated: '*' enables the default ones, 'name' enables one, '-name' disables one",
+      )
+        .env('SKIFF_CONTROLLERS')
+        .default('*'),
+    )
+    .addOption(
+      new Option(
+        '--leader-elect [bool]',
+        '(leader election) campaign for the kube-system/kube-controller-manager Lease first',
+      )
+        .env('SKIFF_LEADER_ELECT')
+        .default(true)
+        .argParser((v: string) => v !== 'false'),
+    )
+    .action(async (flags: ControllerManagerFlags) => {
+      const log = rootLogger();
+      const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig ?? defaultKubeconfigPath() }), {
+        component: 'controller-manager',
+      });
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      try {
+        await startControllerManager({
+          api,
+          log,
+          signal: stop.signal,
+          controllers: flags.controllers.split(','),
+          leaderElect: flags.leaderElect,
+        });
+      } finally {
+        await api.close();
+      }
+    });
+}

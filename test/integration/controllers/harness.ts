@@ -1,0 +1,155 @@
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { pino } from 'pino';
+import { isStatusError } from '../../../api/errors.js';
+import type { KubeObject } from '../../../api/object.js';
+import { RESOURCES } from '../../../api/resources.js';
+import { ApiClient, Informer, loadKubeconfig } from '../../../client/index.js';
+import { startControllerManager } from '../../../control-plane/controllers/controller-manager.js';
+import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+
+export const res = (plural: string, group = '') => {
+  const def = RESOURCES.find((r) => r.plural === plural && r.group === group);
+  if (!def) throw new Error(`no resource ${plural}`);
+  return def;
+};
+
+export type PodObject = Pod & KubeObject;
+
+export async function until<T>(check: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Plays the kubelet for pods bound to nodes: marks them Running with an IP (and Ready when
+ * `ready(pod)` says so) and confirms graceful deletions at once.
+ */
+export class FakeKubelet {
+  private readonly informer: Informer<PodObject>;
+  private readonly stop = new AbortController();
+  private nextIp = 1;
+  private readonly ips = new Map<string, string>();
+  ready: (pod: PodObject) => boolean = () => true;
+
+  constructor(private readonly api: ApiClient) {
+    this.informer = new Informer<PodObject>(api, res('pods'));
+    this.informer.addEventHandler({ onAdd: (p) => this.visit(p), onUpdate: (_o, p) => this.visit(p) });
+  }
+
+  async start(): Promise<void> {
+    void this.informer.start(this.stop.signal);
+    await this.informer.waitForSync();
+  }
+
+  close(): void {
+    this.stop.abort();
+  }
+
+  /** Re-checks every pod (after `ready` changed). */
+  resync(): void {
+    for (const p of this.informer.store.list()) this.visit(p);
+  }
+
+  private visit(pod: PodObject): void {
+    void this.handle(pod).catch(() => {});
+  }
+
+  private async handle(pod: PodObject): Promise<void> {
+    if (!pod.spec?.nodeName) return;
+    const ns = pod.metadata.namespace;
+    if (pod.metadata.deletionTimestamp) {
+      await this.api.delete(res('pods'), pod.metadata.name ?? '', { namespace: ns, gracePeriodSeconds: 0 }).catch(() => {});
+      return;
+    }
+    const uid = pod.metadata.uid ?? '';
+    let ip = this.ips.get(uid);
+    if (!ip) {
+      ip = `10.244.${Math.floor(this.nextIp / 250)}.${(this.nextIp % 250) + 2}`;
+      this.nextIp++;
+      this.ips.set(uid, ip);
+    }
+    const ready = this.ready(pod);
+    const current = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    if (pod.status?.phase === 'Running' && pod.status.podIP === ip && current === ready) return;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const copy = structuredClone(pod) as PodObject;
+    copy.status = {
+      ...(copy.status ?? {}),
+      phase: 'Running',
+      podIP: ip,
+      podIPs: [{ ip }],
+      hostIP: '192.168.0.10',
+      startTime: copy.status?.startTime ?? now,
+      conditions: [
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now },
+        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now },
+      ],
+    };
+    try {
+      await this.api.updateStatus(res('pods'), copy);
+    } catch (e) {
+      if (!isStatusError(e, 'Conflict') && !isStatusError(e, 'NotFound')) throw e;
+    }
+  }
+}
+
+export interface Cluster {
+  server: TestServer;
+  api: ApiClient;
+  kubelet: FakeKubelet;
+  stop(): Promise<void>;
+}
+
+/** A skiff server with the controller-manager running in this process and a fake kubelet. */
+export async function startCluster(controllers: string[] = ['*']): Promise<Cluster> {
+  const server = await startSkiffServer();
+  const api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'controllers-test', qps: 0 });
+  const abort = new AbortController();
+  const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
+  const running = startControllerManager({ api, log, signal: abort.signal, controllers });
+  running.catch((e) => {
+    process.stderr.write(`controller-manager failed: ${String(e)}\n`);
+  });
+  const kubelet = new FakeKubelet(api);
+  await kubelet.start();
+  return {
+    server,
+    api,
+    kubelet,
+    async stop() {
+      kubelet.close();
+      abort.abort();
+      await running.catch(() => {});
+      await api.close();
+      await server.stop();
+    },
+  };
+}
+
+export function podTemplate(labels: Record<string, string>, nodeName?: string) {
+  return {
+    metadata: { labels },
+    spec: {
+      ...(nodeName ? { nodeName } : {}),
+      terminationGracePeriodSeconds: 30,
+      containers: [{ name: 'app', image: 'busybox', ports: [{ name: 'http', containerPort: 8080 }] }],
+    },
+  };
+}
+
+export async function podsOf(api: ApiClient, namespace: string, selector: string): Promise<PodObject[]> {
+  const list = await api.list<PodObject>(res('pods'), { namespace, labelSelector: selector });
+  return list.items;
+}
