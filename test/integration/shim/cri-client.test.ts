@@ -133,6 +133,8 @@ describe('CRI shim against a real containerd', () => {
     expect(log).toMatch(/^\S+ stdout F hello$/m);
     expect(log).toMatch(/^\S+ stderr F from-env$/m);
 
+    await cri.runtime.reopenContainerLog(containerId);
+
     const url = await cri.runtime.exec({ containerId, cmd: ['sh'], stdin: true, stdout: true });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/[\w-]+$/);
     expect(await cri.runtime.portForward({ podSandboxId: podId, port: [80] })).toMatch(/\/portforward\//);
