@@ -15,7 +15,11 @@ export const res = (plural: string, group = '') => {
 
 export type PodObject = Pod & KubeObject;
 
-export async function until<T>(check: () => T | Promise<T>, what: string, ms = 20_000): Promise<NonNullable<T>> {
+export async function until<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  ms = 20_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -25,7 +29,8 @@ export async function until<T>(check: () => T | Promise<T>, what: string, ms = 2
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -68,7 +73,9 @@ export class FakeKubelet {
     if (!pod.spec?.nodeName) return;
     const ns = pod.metadata.namespace;
     if (pod.metadata.deletionTimestamp) {
-      await this.api.delete(res('pods'), pod.metadata.name ?? '', { namespace: ns, gracePeriodSeconds: 0 }).catch(() => {});
+      await this.api
+        .delete(res('pods'), pod.metadata.name ?? '', { namespace: ns, gracePeriodSeconds: 0 })
+        .catch(() => {});
       return;
     }
     const uid = pod.metadata.uid ?? '';
@@ -115,7 +122,10 @@ export interface Cluster {
 /** A skiff server with the controller-manager running in this process and a fake kubelet. */
 export async function startCluster(controllers: string[] = ['*']): Promise<Cluster> {
   const server = await startSkiffServer();
-  const api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'controllers-test', qps: 0 });
+  const api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), {
+    component: 'controllers-test',
+    qps: 0,
+  });
   const abort = new AbortController();
   const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
   const running = startControllerManager({ api, log, signal: abort.signal, controllers });

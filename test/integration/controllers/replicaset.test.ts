@@ -18,7 +18,11 @@ function rs(name: string, replicas: number, nodeName?: string): RS {
     apiVersion: 'apps/v1',
     kind: 'ReplicaSet',
     metadata: { name },
-    spec: { replicas, selector: { matchLabels: { app: name } }, template: podTemplate({ app: name }, nodeName) },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: podTemplate({ app: name }, nodeName),
+    },
   } as RS;
 }
 
@@ -29,7 +33,12 @@ describe('replicaset controller', () => {
     const pods = await podsOf(c.api, 'default', 'app=web');
     for (const p of pods) {
       expect(p.metadata.generateName).toBe('web-');
-      expect(p.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', name: 'web', controller: true, blockOwnerDeletion: true });
+      expect(p.metadata.ownerReferences?.[0]).toMatchObject({
+        kind: 'ReplicaSet',
+        name: 'web',
+        controller: true,
+        blockOwnerDeletion: true,
+      });
     }
     const ready = await until(async () => {
       const r = await c.api.get<RS>(res('replicasets', 'apps'), 'web', { namespace: 'default' });
@@ -37,7 +46,9 @@ describe('replicaset controller', () => {
     }, 'ready replicas');
     expect(ready.status).toMatchObject({ replicas: 3, fullyLabeledReplicas: 3, observedGeneration: 1 });
 
-    await c.api.patch(res('replicasets', 'apps'), 'web', { spec: { replicas: 1 } }, 'merge', { namespace: 'default' });
+    await c.api.patch(res('replicasets', 'apps'), 'web', { spec: { replicas: 1 } }, 'merge', {
+      namespace: 'default',
+    });
     await until(async () => (await podsOf(c.api, 'default', 'app=web')).length === 1, 'scaled down to 1');
     await until(async () => {
       const r = await c.api.get<RS>(res('replicasets', 'apps'), 'web', { namespace: 'default' });
@@ -46,7 +57,12 @@ describe('replicaset controller', () => {
   });
 
   it('adopts matching orphans and releases pods that stop matching', async () => {
-    const orphan = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'orphan', labels: { app: 'adopt' } }, spec: podTemplate({}).spec };
+    const orphan = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'orphan', labels: { app: 'adopt' } },
+      spec: podTemplate({}).spec,
+    };
     await c.api.create(res('pods'), orphan as KubeObject, { namespace: 'default' });
     await c.api.create(res('replicasets', 'apps'), rs('adopt', 2), { namespace: 'default' });
     const adopted = await until(async () => {
@@ -54,9 +70,14 @@ describe('replicaset controller', () => {
       return p.metadata.ownerReferences?.[0]?.name === 'adopt' ? p : undefined;
     }, 'adoption');
     expect(adopted.metadata.ownerReferences?.[0]?.controller).toBe(true);
-    await until(async () => (await podsOf(c.api, 'default', 'app=adopt')).length === 2, 'two pods with the orphan');
+    await until(
+      async () => (await podsOf(c.api, 'default', 'app=adopt')).length === 2,
+      'two pods with the orphan',
+    );
     // Relabel the adopted pod: it is released and replaced.
-    await c.api.patch(res('pods'), 'orphan', { metadata: { labels: { app: 'other' } } }, 'merge', { namespace: 'default' });
+    await c.api.patch(res('pods'), 'orphan', { metadata: { labels: { app: 'other' } } }, 'merge', {
+      namespace: 'default',
+    });
     await until(async () => {
       const p = await c.api.get(res('pods'), 'orphan', { namespace: 'default' });
       return (p.metadata.ownerReferences ?? []).length === 0;

@@ -1,0 +1,166 @@
+import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isStatusError } from '../../../api/errors.js';
+import type { KubeObject } from '../../../api/object.js';
+import { kubectlFor } from '../../support/kubectl.js';
+import { type Cluster, podsOf, podTemplate, res, startCluster, until } from './harness.js';
+
+type RS = ReplicaSet & KubeObject;
+let c: Cluster;
+let kubectl: ReturnType<typeof kubectlFor>;
+
+beforeAll(async () => {
+  c = await startCluster();
+  kubectl = kubectlFor(c.server.kubeconfig);
+});
+afterAll(async () => {
+  await c?.stop();
+});
+
+const gone = async (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => false,
+    (e) => isStatusError(e, 'NotFound'),
+  );
+
+function rs(name: string, replicas: number, nodeName?: string): RS {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: podTemplate({ app: name }, nodeName),
+    },
+  } as RS;
+}
+
+async function namespace(name: string): Promise<void> {
+  await c.api.create(res('namespaces'), { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
+
+describe('serviceaccount controller', () => {
+  it('creates the default service account in new namespaces and recreates it', async () => {
+    await namespace('sa-test');
+    await until(() => c.api.get(res('serviceaccounts'), 'default', { namespace: 'sa-test' }), 'default SA');
+    await c.api.delete(res('serviceaccounts'), 'default', { namespace: 'sa-test' });
+    const again = await until(
+      () => c.api.get(res('serviceaccounts'), 'default', { namespace: 'sa-test' }),
+      'default SA again',
+    );
+    expect(again.metadata.name).toBe('default');
+    await until(
+      () => c.api.get(res('serviceaccounts'), 'default', { namespace: 'default' }),
+      'default SA in default',
+    );
+  });
+});
+
+describe('namespace controller', () => {
+  it('deletes the content, then the namespace (kubectl delete ns returns)', async () => {
+    await namespace('doomed');
+    await c.api.create(res('configmaps'), { metadata: { name: 'cm' }, data: { a: '1' } } as KubeObject, {
+      namespace: 'doomed',
+    });
+    await c.api.create(res('replicasets', 'apps'), rs('r', 2, 'node-1'), { namespace: 'doomed' });
+    await c.api.create(res('replicasets', 'apps'), rs('unbound', 1), { namespace: 'doomed' });
+    await until(async () => (await podsOf(c.api, 'doomed', 'app')).length === 3, 'pods in doomed');
+    const out = await kubectl(['delete', 'ns', 'doomed', '--timeout=60s'], undefined, 60_000);
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    expect(await gone(c.api.get(res('namespaces'), 'doomed'))).toBe(true);
+    expect((await c.api.list(res('configmaps'), { namespace: 'doomed' })).items).toHaveLength(0);
+    expect((await c.api.list(res('pods'), { namespace: 'doomed' })).items).toHaveLength(0);
+  });
+
+  it('reports remaining content in the namespace conditions', async () => {
+    await namespace('stuck');
+    await c.api.create(
+      res('configmaps'),
+      { metadata: { name: 'held', finalizers: ['example.com/hold'] }, data: {} } as KubeObject,
+      { namespace: 'stuck' },
+    );
+    await c.api.delete(res('namespaces'), 'stuck');
+    const ns = await until(async () => {
+      const n = await c.api.get(res('namespaces'), 'stuck');
+      const conds =
+        (n.status as { conditions?: { type: string; status: string; message?: string }[] }).conditions ?? [];
+      return conds.find((x) => x.type === 'NamespaceFinalizersRemaining' && x.status === 'True')
+        ? conds
+        : undefined;
+    }, 'finalizers-remaining condition');
+    expect(ns.find((x) => x.type === 'NamespaceContentRemaining')?.message).toContain(
+      'configmaps. has 1 resource instances',
+    );
+    // Drop the finalizer: the namespace goes.
+    await c.api.patch(res('configmaps'), 'held', { metadata: { finalizers: null } }, 'merge', {
+      namespace: 'stuck',
+    });
+    await until(() => gone(c.api.get(res('namespaces'), 'stuck')), 'namespace gone');
+  });
+});
+
+describe('garbage collector', () => {
+  it('background: deleting the owner deletes its dependents', async () => {
+    await c.api.create(res('replicasets', 'apps'), rs('bg', 2), { namespace: 'default' });
+    await until(async () => (await podsOf(c.api, 'default', 'app=bg')).length === 2, 'bg pods');
+    const out = await kubectl(['delete', 'rs', 'bg', '--cascade=background']);
+    expect(out.code).toBe(0);
+    await until(async () => (await podsOf(c.api, 'default', 'app=bg')).length === 0, 'bg pods gone');
+  });
+
+  it('foreground: dependents go first, then the owner', async () => {
+    await c.api.create(res('replicasets', 'apps'), rs('fg', 2, 'node-1'), { namespace: 'default' });
+    await until(async () => (await podsOf(c.api, 'default', 'app=fg')).length === 2, 'fg pods');
+    const out = await kubectl(
+      ['delete', 'rs', 'fg', '--cascade=foreground', '--timeout=30s'],
+      undefined,
+      40_000,
+    );
+    expect(out.code).toBe(0);
+    await until(
+      () => gone(c.api.get(res('replicasets', 'apps'), 'fg', { namespace: 'default' })),
+      'fg owner gone',
+    );
+    expect(await podsOf(c.api, 'default', 'app=fg')).toHaveLength(0);
+  });
+
+  it('orphan: dependents stay without the owner reference', async () => {
+    await c.api.create(res('replicasets', 'apps'), rs('or', 2), { namespace: 'default' });
+    await until(async () => (await podsOf(c.api, 'default', 'app=or')).length === 2, 'orphan pods');
+    const out = await kubectl(['delete', 'rs', 'or', '--cascade=orphan']);
+    expect(out.code).toBe(0);
+    await until(
+      () => gone(c.api.get(res('replicasets', 'apps'), 'or', { namespace: 'default' })),
+      'owner gone',
+    );
+    const pods = await podsOf(c.api, 'default', 'app=or');
+    expect(pods).toHaveLength(2);
+    for (const p of pods) expect(p.metadata.ownerReferences ?? []).toHaveLength(0);
+  });
+
+  it('deletes an object whose owner does not exist', async () => {
+    await c.api.create(
+      res('configmaps'),
+      {
+        metadata: {
+          name: 'dangling',
+          ownerReferences: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              name: 'nobody',
+              uid: '00000000-0000-0000-0000-000000000001',
+            },
+          ],
+        },
+      } as KubeObject,
+      { namespace: 'default' },
+    );
+    await until(
+      () => gone(c.api.get(res('configmaps'), 'dangling', { namespace: 'default' })),
+      'dangling deleted',
+    );
+  });
+});
