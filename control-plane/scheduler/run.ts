@@ -11,6 +11,7 @@ import type { ApiClient } from '../../client/rest-client.js';
 import { isTerminal, SchedulerCache } from './cache.js';
 import type { PluginFactory } from './framework.js';
 import { schedulerMetrics } from './metrics.js';
+import { nodeSchedulingPropertiesChanged } from './node-events.js';
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from './profile.js';
 import { defaultRegistry } from './registry.js';
 import { PODS, Scheduler } from './scheduler.js';
@@ -98,9 +99,9 @@ async function runScheduling(
       cache.setNode(n);
       queue.moveAll();
     },
-    onUpdate: (_old, n) => {
+    onUpdate: (old, n) => {
       cache.setNode(n);
-      queue.moveAll();
+      if (nodeSchedulingPropertiesChanged(old, n)) queue.moveAll();
     },
     onDelete: (n) => cache.removeNode(n.metadata.name ?? ''),
   });
