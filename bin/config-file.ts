@@ -3,6 +3,18 @@ import { parse as parseYaml } from 'yaml';
 
 export const DEFAULT_CONFIG_FILE = '/etc/skiff/config.yaml';
 
+/** The daemons the config file configures; tools such as `skiff cri` and `skiff version` take none. */
+const CONFIGURED_COMMANDS = new Set([
+  'server',
+  'apiserver',
+  'scheduler',
+  'controller-manager',
+  'cloud-controller-manager',
+  'kubelet',
+  'proxy',
+  'agent',
+]);
+
 /**
  * Expands `/etc/skiff/config.yaml` (or --config FILE) into flags placed before the command line's own,
  * so that flags on the command line win (precedence: default < config file < SKIFF_* env < flag).
@@ -10,7 +22,7 @@ export const DEFAULT_CONFIG_FILE = '/etc/skiff/config.yaml';
  */
 export function expandConfigFile(argv: string[]): string[] {
   const [command, ...rest] = argv;
-  if (!command || command.startsWith('-')) return argv;
+  if (!command || !CONFIGURED_COMMANDS.has(command)) return argv;
   let path = DEFAULT_CONFIG_FILE;
   let named = false;
   const args: string[] = [];

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
+import { criCommand } from './commands/cri.js';
 import { apiServerCommand, serverCommand } from './commands/server.js';
 import { expandConfigFile } from './config-file.js';
 
@@ -23,6 +24,7 @@ function program(): Command {
     .enablePositionalOptions();
   root.addCommand(serverCommand());
   root.addCommand(apiServerCommand());
+  root.addCommand(criCommand());
   for (const [name, what] of Object.entries(PENDING)) {
     root
       .command(name)

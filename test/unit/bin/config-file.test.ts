@@ -26,3 +26,15 @@ describe('config file expansion', () => {
     expect(() => expandConfigFile(['server', `--config=${file}`])).toThrow(/mapping/);
   });
 });
+
+describe('config file scope', () => {
+  it('leaves tool commands alone', () => {
+    expect(expandConfigFile(['cri', '--config', '/nonexistent.yaml', 'ps'])).toEqual([
+      'cri',
+      '--config',
+      '/nonexistent.yaml',
+      'ps',
+    ]);
+    expect(expandConfigFile(['version'])).toEqual(['version']);
+  });
+});
