@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, register } from 'prom-client';
 
+const queueSources = new Set<() => Record<string, number>>();
+
+/** Reports a queue's lengths in skiff_scheduler_pending_pods until the returned function is called. */
+export function reportQueueLengths(source: () => Record<string, number>): () => void {
+  queueSources.add(source);
+  return () => queueSources.delete(source);
+}
+
 function once<T>(name: string, make: () => T): T {
   return (register.getSingleMetric(name) as T | undefined) ?? make();
 }
@@ -32,6 +40,14 @@ export function schedulerMetrics() {
           name: 'skiff_scheduler_pending_pods',
           help: 'Pending pods by queue (active, backoff, unschedulable)',
           labelNames: ['queue'],
+          collect() {
+            // Read at scrape time from every running scheduler's queue.
+            const totals: Record<string, number> = { active: 0, backoff: 0, unschedulable: 0 };
+            for (const source of queueSources) {
+              for (const [q, n] of Object.entries(source())) totals[q] = (totals[q] ?? 0) + n;
+            }
+            for (const [q, n] of Object.entries(totals)) this.set({ queue: q }, n);
+          },
         }),
     ),
   };

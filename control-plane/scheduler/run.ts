@@ -10,7 +10,7 @@ import { LeaderElector } from '../../client/leader-election.js';
 import type { ApiClient } from '../../client/rest-client.js';
 import { isTerminal, SchedulerCache } from './cache.js';
 import type { PluginFactory } from './framework.js';
-import { schedulerMetrics } from './metrics.js';
+import { reportQueueLengths, schedulerMetrics } from './metrics.js';
 import { nodeSchedulingPropertiesChanged } from './node-events.js';
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from './profile.js';
 import { defaultRegistry } from './registry.js';
@@ -141,10 +141,7 @@ async function runScheduling(
     clock,
   });
   const informers = [pods.start(signal), nodes.start(signal)];
-  const report = setInterval(() => {
-    const l = queue.lengths();
-    for (const [name, n] of Object.entries(l)) metrics.pending.set({ queue: name }, n);
-  }, 1000);
+  const unreport = reportQueueLengths(() => queue.lengths());
   try {
     await Promise.all([pods.waitForSync(signal), nodes.waitForSync(signal)]);
     log.info({ schedulerName: profile.schedulerName, nodes: cache.nodeCount }, 'scheduler started');
@@ -153,7 +150,7 @@ async function runScheduling(
   } catch (e) {
     if (!signal.aborted) throw e;
   } finally {
-    clearInterval(report);
+    unreport();
     queue.close();
     await Promise.allSettled(informers);
     await events.close();
