@@ -41,6 +41,7 @@ const STATIC_SETS: Record<string, string> = {
   'service-nodeports': 'type inet_proto . inet_service : verdict;',
   'no-endpoint-services': 'type ipv4_addr . inet_proto . inet_service : verdict;',
   'no-endpoint-nodeports': 'type inet_proto . inet_service : verdict;',
+  'hairpin-endpoints': 'type ipv4_addr . ipv4_addr;',
 };
 
 function suffix(svc: ServicePortInfo): string {
@@ -96,6 +97,8 @@ export function renderNftables(state: ProxyState, opts: NftRenderOptions): NftRe
   rules('filter-forward').push(`ct state new ${noEndpoints}`);
   rules('filter-output').push(`ct state new ${noEndpoints}`);
   rules('mark-for-masquerade').push(`meta mark set meta mark | ${masq}`);
+  // Hairpin: a pod that reached itself through a service must see the reply come from the node.
+  rules('masquerading').push('ct status dnat ip saddr . ip daddr @hairpin-endpoints masquerade fully-random');
   rules('masquerading').push(`meta mark & ${masq} == 0 return`);
   rules('masquerading').push(`meta mark set meta mark ^ ${masq}`);
   rules('masquerading').push('masquerade fully-random');
@@ -156,33 +159,36 @@ export function renderNftables(state: ProxyState, opts: NftRenderOptions): NftRe
     ]);
     for (const ep of svc.endpoints) {
       if (!used.has(ep)) continue;
-      const r = [`ip saddr ${ep.ip} jump mark-for-masquerade`];
-      if (svc.affinityTimeoutSeconds !== undefined)
-        r.push(`update @${affinitySetName(svc, ep)} { ip saddr }`);
-      r.push(`meta l4proto ${p} dnat to ${ep.ip}:${ep.port}`);
-      chains.set(endpointChainName(svc, ep), r);
+      elements['hairpin-endpoints'].push(`${ep.ip} . ${ep.ip}`);
+      // Only affinity needs a chain per endpoint (to remember the client); otherwise the
+      // service chain maps the random pick straight to an address.
+      if (svc.affinityTimeoutSeconds === undefined) continue;
+      chains.set(endpointChainName(svc, ep), [
+        `update @${affinitySetName(svc, ep)} { ip saddr }`,
+        `meta l4proto ${p} dnat to ${ep.ip}:${ep.port}`,
+      ]);
     }
   }
 
   const out: string[] = [];
   out.push(`add table ${t}`, `flush table ${t}`);
-  // Declarations first (idempotent), so that flushes and deletions below always find them.
+  // Sets first (idempotent), so that the flushes below always find them.
   out.push(`table ${t} {`);
   for (const [name, spec] of Object.entries(STATIC_SETS)) out.push(`\t${setKind(spec)} ${name} { ${spec} }`);
   for (const [name, timeout] of affinitySets)
     out.push(`\tset ${name} { type ipv4_addr; flags dynamic,timeout; timeout ${timeout}s; }`);
-  for (const name of chains.keys())
-    out.push(`\tchain ${name} {${BASE_CHAINS[name] ? ` ${BASE_CHAINS[name]} ` : ''}}`);
   out.push('}');
   for (const [name, spec] of Object.entries(STATIC_SETS)) out.push(`flush ${setKind(spec)} ${t} ${name}`);
   for (const name of opts.existing?.chains ?? [])
     if (!chains.has(name)) out.push(`delete chain ${t} ${name}`);
   for (const name of opts.existing?.sets ?? [])
     if (!affinitySets.has(name) && !(name in STATIC_SETS)) out.push(`delete set ${t} ${name}`);
+  // Chains come after the chains they jump to, so each is defined (with its rules) in one go.
   out.push(`table ${t} {`);
-  for (const [name, rs] of chains) {
-    if (rs.length === 0) continue;
+  const ordered = [...chains.entries()].sort(([a], [b]) => chainRank(a) - chainRank(b));
+  for (const [name, rs] of ordered) {
     out.push(`\tchain ${name} {`);
+    if (BASE_CHAINS[name]) out.push(`\t\t${BASE_CHAINS[name]}`);
     for (const r of rs) out.push(`\t\t${r}`);
     out.push('\t}');
   }
@@ -198,6 +204,21 @@ export function renderNftables(state: ProxyState, opts: NftRenderOptions): NftRe
   };
 }
 
+const RANKS: [string, number][] = [
+  ['endpoint-', 0],
+  ['service-', 1],
+  ['local-', 1],
+  ['external-', 2],
+];
+
+/** Definition order: endpoint, service, external chains, then the fixed ones, then hooks. */
+function chainRank(name: string): number {
+  if (BASE_CHAINS[name]) return name === 'nat-prerouting' || name === 'nat-output' ? 5 : 4;
+  if (name === 'services') return 4;
+  for (const [prefix, rank] of RANKS) if (name.startsWith(prefix)) return rank;
+  return 3;
+}
+
 function setKind(spec: string): 'map' | 'set' {
   return spec.includes(':') ? 'map' : 'set';
 }
@@ -206,22 +227,33 @@ function nodePortMatch(opts: NftRenderOptions): string {
   return opts.nodeIPs.length > 0 ? 'ip daddr @nodeport-ips' : 'fib daddr type local';
 }
 
-/** Rules of a load-balancing chain: affinity lookups, then a random pick among the endpoints. */
+/**
+ * Rules of a load-balancing chain: a random pick among the endpoints, DNAT straight to the
+ * address; with affinity, first the endpoint this client used before, via one chain per endpoint.
+ */
 function balance(
   svc: ServicePortInfo,
   eps: readonly ProxyEndpoint[],
   affinitySets: Map<string, number>,
 ): string[] {
+  const n = eps.length;
+  if (svc.affinityTimeoutSeconds === undefined) {
+    // Endpoint i is taken with probability 1/(n-i) among those left: uniform overall. Plain
+    // rules rather than an anonymous map per service: the kernel names anonymous sets by
+    // scanning the table's sets, which makes thousands of them quadratic.
+    return eps.map((ep, i) => {
+      const pick = i < n - 1 ? `numgen random mod ${n - i} == 0 ` : '';
+      return `${pick}meta l4proto ${proto(svc)} dnat to ${ep.ip}:${ep.port}`;
+    });
+  }
   const r: string[] = [];
-  if (svc.affinityTimeoutSeconds !== undefined) {
-    for (const ep of eps) {
-      const set = affinitySetName(svc, ep);
-      affinitySets.set(set, svc.affinityTimeoutSeconds);
-      r.push(`ip saddr @${set} goto ${endpointChainName(svc, ep)}`);
-    }
+  for (const ep of eps) {
+    const set = affinitySetName(svc, ep);
+    affinitySets.set(set, svc.affinityTimeoutSeconds);
+    r.push(`ip saddr @${set} goto ${endpointChainName(svc, ep)}`);
   }
   const vmap = eps.map((ep, i) => `${i} : goto ${endpointChainName(svc, ep)}`).join(', ');
-  r.push(`numgen random mod ${eps.length} vmap { ${vmap} }`);
+  r.push(`numgen random mod ${n} vmap { ${vmap} }`);
   return r;
 }
 

@@ -19,6 +19,18 @@ describe('renderNftables', () => {
   });
 
   it('deletes chains and sets that are no longer wanted, and keeps affinity sets', () => {
+    const sticky = sampleState();
+    const gone = renderNftables(
+      { services: sticky.services.filter((s) => s.name !== 'lb') },
+      {
+        ...NODE,
+        existing: renderNftables(sticky, NODE),
+      },
+    ).text;
+    expect(gone.split('\n').filter((l) => l.startsWith('delete set'))).toEqual([
+      'delete set ip skiff-proxy affinity-6WGWEXDD-default/lb/tcp/https__10.244.1.7/8443',
+      'delete set ip skiff-proxy affinity-DRVYRBCT-default/lb/tcp/https__10.244.2.7/8443',
+    ]);
     const first = renderNftables(sampleState(), NODE);
     const state = sampleState();
     state.services = state.services.filter((s) => s.name !== 'web');
@@ -27,17 +39,29 @@ describe('renderNftables', () => {
     expect(deleted).toEqual([
       'delete chain ip skiff-proxy external-PK5WNJDG-default/web/tcp/http',
       'delete chain ip skiff-proxy service-PK5WNJDG-default/web/tcp/http',
-      'delete chain ip skiff-proxy endpoint-5IZIUNNK-default/web/tcp/http__10.244.1.2/8080',
-      'delete chain ip skiff-proxy endpoint-XC7HTNCJ-default/web/tcp/http__10.244.2.3/8080',
     ]);
     expect(text).not.toMatch(/flush set ip skiff-proxy affinity-/);
   });
 
-  it('picks endpoints with numgen over all usable endpoints and rejects services without any', () => {
-    const text = renderNftables(sampleState(), NODE).text;
-    expect(text).toContain(
-      'numgen random mod 2 vmap { 0 : goto endpoint-5IZIUNNK-default/web/tcp/http__10.244.1.2/8080, 1 : goto endpoint-XC7HTNCJ-default/web/tcp/http__10.244.2.3/8080 }',
+  it('picks endpoints uniformly over all usable endpoints and rejects services without any', () => {
+    const state = sampleState();
+    const web = state.services.find((s) => s.name === 'web');
+    if (!web) throw new Error('no web');
+    web.endpoints = [1, 2, 3].map((i) => ({
+      ip: `10.244.3.${i}`,
+      port: 80,
+      ready: true,
+      serving: true,
+      terminating: false,
+    }));
+    expect(renderNftables({ services: [web] }, NODE).text).toContain(
+      [
+        'numgen random mod 3 == 0 meta l4proto tcp dnat to 10.244.3.1:80',
+        'numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.3.2:80',
+        'meta l4proto tcp dnat to 10.244.3.3:80',
+      ].join('\n\t\t'),
     );
+    const text = renderNftables(sampleState(), NODE).text;
     expect(text).not.toContain('10.244.1.9'); // not ready
     expect(text).toMatch(/no-endpoint-services \{ 10\.96\.0\.20 \. tcp \. 8080 : goto reject-chain/);
   });
