@@ -86,7 +86,13 @@ async function runScheduling(
   const cache = new SchedulerCache();
   const queue = new SchedulingQueue({ clock });
   const events = new EventRecorder({ api, component: profile.schedulerName, clock, log });
-  const pods = new Informer<PodObject>(api, PODS, { clock, log });
+  // Terminal pods hold nothing; leaving them out keeps the cache small. A pod that finishes
+  // arrives as a delete, which also wakes pods waiting for room.
+  const pods = new Informer<PodObject>(api, PODS, {
+    clock,
+    log,
+    fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+  });
   const nodes = new Informer<NodeObject>(api, NODES, { clock, log });
   const ours = (p: Pod): boolean =>
     (p.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === profile.schedulerName &&
@@ -110,9 +116,10 @@ async function runScheduling(
       cache.setPod(p);
       if (ours(p)) queue.add(p);
     },
-    onUpdate: (_old, p) => {
+    onUpdate: (old, p) => {
       const key = keyOf(p);
       cache.setPod(p);
+      if (old.spec?.nodeName && !isTerminal(old) && isTerminal(p)) queue.moveAll();
       if (ours(p)) {
         if (!cache.isAssumed(key)) queue.update(p);
       } else {

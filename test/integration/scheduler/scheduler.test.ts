@@ -212,4 +212,21 @@ describe('scheduler against a real skiff server', () => {
     const final = await api.list<Pod>(PODS, { namespace: 'burst' });
     expect(final.items.filter((p) => p.spec?.nodeName).length).toBe(6);
   });
+
+  it('counts a finished pod as gone and gives its room to a waiting pod', async () => {
+    await createNamespace('finish');
+    await createNode('solo', { cpu: '1', labels: { pool: 'solo' } });
+    await createPod('finish', 'runner', { cpu: '800m', nodeSelector: { pool: 'solo' } });
+    expect(await boundNode('finish', 'runner')).toBe('solo');
+    await createPod('finish', 'waiter', { cpu: '800m', nodeSelector: { pool: 'solo' } });
+    await until(async () => {
+      const c = (await getPod('finish', 'waiter')).status?.conditions?.find((x) => x.type === 'PodScheduled');
+      return c?.reason === 'Unschedulable' ? true : undefined;
+    });
+    const runner = await getPod('finish', 'runner');
+    await api.updateStatus(PODS, { ...runner, status: { ...runner.status, phase: 'Succeeded' } } as Pod, {
+      namespace: 'finish',
+    });
+    expect(await boundNode('finish', 'waiter')).toBe('solo');
+  });
 });
