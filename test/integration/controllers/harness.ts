@@ -89,21 +89,23 @@ export class FakeKubelet {
     const current = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
     if (pod.status?.phase === 'Running' && pod.status.podIP === ip && current === ready) return;
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const copy = structuredClone(pod) as PodObject;
-    copy.status = {
-      ...(copy.status ?? {}),
-      phase: 'Running',
-      podIP: ip,
-      podIPs: [{ ip }],
-      hostIP: '192.168.0.10',
-      startTime: copy.status?.startTime ?? now,
-      conditions: [
-        { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
-        { type: 'Initialized', status: 'True', lastTransitionTime: now },
-        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now },
-        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now },
-      ],
-    };
+    const copy = {
+      ...structuredClone(pod),
+      status: {
+        ...(pod.status ?? {}),
+        phase: 'Running',
+        podIP: ip,
+        podIPs: [{ ip }],
+        hostIP: '192.168.0.10',
+        startTime: pod.status?.startTime ?? now,
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
+          { type: 'Initialized', status: 'True', lastTransitionTime: now },
+          { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now },
+          { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now },
+        ],
+      },
+    } as PodObject;
     try {
       await this.api.updateStatus(res('pods'), copy);
     } catch (e) {
