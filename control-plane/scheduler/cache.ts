@@ -9,6 +9,31 @@ interface PodState {
   assumed: boolean;
 }
 
+const ZONE_LABEL = 'topology.kubernetes.io/zone';
+const REGION_LABEL = 'topology.kubernetes.io/region';
+
+function zoneOf(node: Node): string {
+  const l = node.metadata?.labels ?? {};
+  return `${l[REGION_LABEL] ?? ''}:${l[ZONE_LABEL] ?? ''}`;
+}
+
+function interleaveZones(infos: NodeInfo[]): NodeInfo[] {
+  const zones = new Map<string, NodeInfo[]>();
+  for (const info of infos) {
+    const z = zoneOf(info.node);
+    const list = zones.get(z);
+    if (list) list.push(info);
+    else zones.set(z, [info]);
+  }
+  if (zones.size <= 1) return infos;
+  const out: NodeInfo[] = [];
+  const lists = [...zones.values()];
+  for (let i = 0; out.length < infos.length; i++) {
+    for (const list of lists) if (i < list.length) out.push(list[i]);
+  }
+  return out;
+}
+
 export function isTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
@@ -24,9 +49,13 @@ export class SchedulerCache {
   private readonly pods = new Map<string, PodState>();
   private list: NodeInfo[] | undefined;
 
-  /** Node infos in a stable order (insertion); the array is shared: do not modify. */
+  /**
+   * Node infos with zones interleaved (one node of each zone in turn, as upstream's node tree),
+   * so that a sample of the first nodes spans every zone. Stable between changes; shared: do
+   * not modify.
+   */
   nodeInfos(): readonly NodeInfo[] {
-    this.list ??= [...this.nodes.values()];
+    this.list ??= interleaveZones([...this.nodes.values()]);
     return this.list;
   }
 
@@ -42,6 +71,7 @@ export class SchedulerCache {
     const name = node.metadata?.name ?? '';
     const info = this.nodes.get(name);
     if (info) {
+      if (zoneOf(info.node) !== zoneOf(node)) this.list = undefined;
       info.setNode(node);
       return;
     }

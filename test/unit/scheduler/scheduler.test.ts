@@ -119,4 +119,21 @@ describe('SchedulerCache', () => {
     cache.removePod('default/a');
     expect(cache.nodeInfo('n1')?.requested.milliCPU).toBe(0);
   });
+
+  it('interleaves zones so that the first nodes span every zone', () => {
+    const cache = new SchedulerCache();
+    for (const [name, zone] of [
+      ['a1', 'a'],
+      ['a2', 'a'],
+      ['a3', 'a'],
+      ['b1', 'b'],
+      ['c1', 'c'],
+      ['c2', 'c'],
+    ]) {
+      cache.setNode(makeNode(name, { labels: { 'topology.kubernetes.io/zone': zone } }));
+    }
+    expect(cache.nodeInfos().map((n) => n.name)).toEqual(['a1', 'b1', 'c1', 'a2', 'c2', 'a3']);
+    cache.setNode(makeNode('a3', { labels: { 'topology.kubernetes.io/zone': 'b' } }));
+    expect(cache.nodeInfos().map((n) => n.name)).toEqual(['a1', 'a3', 'c1', 'a2', 'b1', 'c2']);
+  });
 });
