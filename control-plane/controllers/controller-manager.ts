@@ -15,6 +15,7 @@ import { endpointSliceEntry } from './endpointslice-controller.js';
 import { garbageCollectorEntry } from './garbage-collector.js';
 import { InformerFactory } from './informer-factory.js';
 import { namespaceEntry } from './namespace-controller.js';
+import { podGcDefaultEntry } from './podgc-controller.js';
 import { replicaSetEntry } from './replicaset-controller.js';
 import { runWorkers } from './run-workers.js';
 import { selectControllers } from './select-controllers.js';
@@ -29,6 +30,7 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   deploymentEntry,
   endpointsEntry,
   endpointSliceEntry,
+  podGcDefaultEntry,
 ];
 
 export const LEASE_NAMESPACE = 'kube-system';

@@ -128,6 +128,8 @@ export async function startCluster(controllers: string[] = ['*']): Promise<Clust
     component: 'controllers-test',
     qps: 0,
   });
+  // The node the tests bind pods to exists, so that pod GC leaves their pods alone.
+  await api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } });
   const abort = new AbortController();
   const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
   const running = startControllerManager({ api, log, signal: abort.signal, controllers });
