@@ -77,6 +77,14 @@ describe('deployment controller', () => {
     const progressing = d.status?.conditions?.find((x) => x.type === 'Progressing');
     expect(progressing).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
     expect(d.status?.conditions?.find((x) => x.type === 'Available')?.status).toBe('True');
+    // Settled: nothing is rewritten any more (no hot loop).
+    await new Promise((r) => setTimeout(r, 1000));
+    const d2 = await c.api.get<Deploy>(DEPLOYMENTS, 'web', { namespace: 'default' });
+    const [rs2] = await setsOf('web');
+    expect(d2.metadata.resourceVersion).toBe(d.metadata.resourceVersion);
+    expect(rs2.metadata.resourceVersion).toBe((await setsOf('web'))[0].metadata.resourceVersion);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await setsOf('web'))[0].metadata.resourceVersion).toBe(rs2.metadata.resourceVersion);
   });
 
   it('rolls out honouring maxUnavailable at every step', async () => {
@@ -277,6 +285,27 @@ describe('endpoints and endpointslice controllers', () => {
     expect(slice.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Service', name: 'svc' });
     const bad = slice.endpoints.find((e) => e.targetRef?.name === victim);
     expect(bad?.conditions).toEqual({ ready: false, serving: false, terminating: false });
+    // Settled: neither the Endpoints nor the slice is rewritten.
+    await new Promise((r) => setTimeout(r, 1000));
+    const epNow = await c.api.get<EP>(res('endpoints'), 'svc', { namespace: 'default' });
+    const sliceNow = await c.api.get<Slice>(
+      res('endpointslices', 'discovery.k8s.io'),
+      slice.metadata.name ?? '',
+      {
+        namespace: 'default',
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(
+      (await c.api.get(res('endpoints'), 'svc', { namespace: 'default' })).metadata.resourceVersion,
+    ).toBe(epNow.metadata.resourceVersion);
+    expect(
+      (
+        await c.api.get(res('endpointslices', 'discovery.k8s.io'), slice.metadata.name ?? '', {
+          namespace: 'default',
+        })
+      ).metadata.resourceVersion,
+    ).toBe(sliceNow.metadata.resourceVersion);
     c.kubelet.ready = () => true;
   });
 });
