@@ -1,12 +1,12 @@
 import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
 import { criCommand } from './commands/cri.js';
+import { schedulerCommand } from './commands/scheduler.js';
 import { apiServerCommand, serverCommand } from './commands/server.js';
 import { expandConfigFile } from './config-file.js';
 
 /** Subcommands whose issues have not landed yet: they exit 2 with a clear message. */
 const PENDING: Record<string, string> = {
-  scheduler: 'the scheduler (places pods on nodes)',
   'controller-manager':
     'the controller-manager (replicas, deployments, nodes, endpoints, service accounts, namespaces, GC)',
   'cloud-controller-manager':
@@ -25,6 +25,7 @@ function program(): Command {
   root.addCommand(serverCommand());
   root.addCommand(apiServerCommand());
   root.addCommand(criCommand());
+  root.addCommand(schedulerCommand());
   for (const [name, what] of Object.entries(PENDING)) {
     root
       .command(name)
