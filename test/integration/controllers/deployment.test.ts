@@ -230,6 +230,78 @@ describe('deployment controller', () => {
   });
 });
 
+describe('deployment progress and restarts', () => {
+  it('marks ProgressDeadlineExceeded and kubectl rollout status fails', async () => {
+    c.kubelet.ready = (p) => p.metadata.labels?.app !== 'slow';
+    try {
+      await c.api.create(DEPLOYMENTS, deployment('slow', 1, { progressDeadlineSeconds: 2 }), {
+        namespace: 'default',
+      });
+      const cond = await until(
+        async () => {
+          const d = await c.api.get<Deploy>(DEPLOYMENTS, 'slow', { namespace: 'default' });
+          const p = d.status?.conditions?.find((x) => x.type === 'Progressing');
+          return p?.reason === 'ProgressDeadlineExceeded' ? p : undefined;
+        },
+        'progress deadline',
+        15_000,
+      );
+      expect(cond.status).toBe('False');
+      const out = await kubectl(['rollout', 'status', 'deployment/slow', '--timeout=10s'], undefined, 15_000);
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain('exceeded its progress deadline');
+    } finally {
+      c.kubelet.ready = () => true;
+    }
+  });
+
+  it('converges without duplicate pods when the controller-manager restarts mid-rollout', async () => {
+    const spec = { strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 2 } } };
+    await c.api.create(DEPLOYMENTS, deployment('restart', 4, spec as Partial<Deploy['spec']>), {
+      namespace: 'default',
+    });
+    expect(
+      (await kubectl(['rollout', 'status', 'deployment/restart', '--timeout=30s'], undefined, 35_000)).code,
+    ).toBe(0);
+    const informer = new Informer<PodObject>(c.api, res('pods'), {
+      namespace: 'default',
+      labelSelector: 'app=restart',
+    });
+    const stop = new AbortController();
+    let maxTotal = 0;
+    const observe = (): void => {
+      maxTotal = Math.max(
+        maxTotal,
+        informer.store.list().filter((p) => !p.metadata.deletionTimestamp).length,
+      );
+    };
+    informer.addEventHandler({ onAdd: observe, onUpdate: observe, onDelete: observe });
+    void informer.start(stop.signal);
+    await informer.waitForSync();
+    maxTotal = 0;
+    observe();
+    try {
+      await setImage('restart', 'busybox:2');
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 150));
+        await c.restartControllers();
+      }
+      const out = await kubectl(
+        ['rollout', 'status', 'deployment/restart', '--timeout=40s'],
+        undefined,
+        45_000,
+      );
+      expect(out.code).toBe(0);
+      await until(async () => (await podsOf(c.api, 'default', 'app=restart')).length === 4, 'exactly 4 pods');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await podsOf(c.api, 'default', 'app=restart')).toHaveLength(4);
+    } finally {
+      stop.abort();
+    }
+    expect(maxTotal).toBeLessThanOrEqual(6);
+  });
+});
+
 describe('endpoints and endpointslice controllers', () => {
   it('follow pod readiness with named ports', async () => {
     const notReady = new Set<string>();

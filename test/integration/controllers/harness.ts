@@ -118,6 +118,8 @@ export interface Cluster {
   server: TestServer;
   api: ApiClient;
   kubelet: FakeKubelet;
+  /** Stops the in-process controller-manager and starts a fresh one (empty caches, no memory). */
+  restartControllers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -130,18 +132,28 @@ export async function startCluster(controllers: string[] = ['*']): Promise<Clust
   });
   // The node the tests bind pods to exists, so that pod GC leaves their pods alone.
   await api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-1' } });
-  const abort = new AbortController();
   const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
-  const running = startControllerManager({ api, log, signal: abort.signal, controllers });
-  running.catch((e) => {
-    process.stderr.write(`controller-manager failed: ${String(e)}\n`);
-  });
+  let abort = new AbortController();
+  const start = (): Promise<void> => {
+    const run = startControllerManager({ api, log, signal: abort.signal, controllers });
+    run.catch((e) => {
+      process.stderr.write(`controller-manager failed: ${String(e)}\n`);
+    });
+    return run;
+  };
+  let running = start();
   const kubelet = new FakeKubelet(api);
   await kubelet.start();
   return {
     server,
     api,
     kubelet,
+    async restartControllers() {
+      abort.abort();
+      await running.catch(() => {});
+      abort = new AbortController();
+      running = start();
+    },
     async stop() {
       kubelet.close();
       abort.abort();
