@@ -9,9 +9,12 @@ import {
 import {
   NFT_FAMILY,
   NFT_TABLE,
+  type NftSnapshot,
+  namesInSnapshot,
   parseNftTableListing,
   renderNftables,
   renderNftablesCleanup,
+  renderNftablesPartial,
 } from './nftables-ruleset.js';
 import type { ProxyState } from './service-port-map.js';
 
@@ -31,6 +34,7 @@ export interface ApplyTiming {
   renderMs: number;
   applyMs: number;
   bytes: number;
+  partial: boolean;
 }
 
 /**
@@ -40,7 +44,11 @@ export interface ApplyTiming {
  */
 export interface ProxyBackend {
   readonly mode: ProxyMode;
-  apply(state: ProxyState): Promise<ApplyTiming>;
+  /**
+   * Applies `state`. With `changed` (service keys `namespace/name`), a backend may rewrite only
+   * those services' rules; without it, or after a failure, it rewrites everything.
+   */
+  apply(state: ProxyState, changed?: ReadonlySet<string>): Promise<ApplyTiming>;
   cleanup(): Promise<void>;
 }
 
@@ -73,29 +81,42 @@ export function runTool(cmd: string, args: string[], input: string, netns?: stri
 
 export class NftablesBackend implements ProxyBackend {
   readonly mode = 'nftables' as const;
-  /** What the table holds after the last successful apply; unknown until listed. */
-  private existing: { chains: string[]; sets: string[] } | undefined;
+  /** What the table holds after the last successful apply; unknown (listed) after a failure. */
+  private snapshot: NftSnapshot | undefined;
 
   constructor(private readonly opts: BackendOptions) {}
 
-  async apply(state: ProxyState): Promise<ApplyTiming> {
-    if (!this.existing) this.existing = await this.list();
+  async apply(state: ProxyState, changed?: ReadonlySet<string>): Promise<ApplyTiming> {
     const t0 = performance.now();
-    const r = renderNftables(state, { ...this.opts, existing: this.existing });
+    let text: string;
+    let next: NftSnapshot;
+    const partial = changed !== undefined && this.snapshot !== undefined;
+    if (partial && this.snapshot) {
+      ({ text, snapshot: next } = renderNftablesPartial(
+        state,
+        this.opts,
+        this.snapshot,
+        changed ?? new Set(),
+      ));
+    } else {
+      const before = this.snapshot ? namesInSnapshot(this.snapshot, this.opts) : await this.list();
+      ({ text, snapshot: next } = renderNftables(state, { ...this.opts, existing: before }));
+    }
     const t1 = performance.now();
     try {
-      await runTool('nft', ['-f', '-'], r.text, this.opts.netns);
+      await runTool('nft', ['-f', '-'], text, this.opts.netns);
     } catch (e) {
-      this.existing = undefined; // list again before the retry
+      // List the table again and rewrite it whole on the retry.
+      this.snapshot = undefined;
       throw e;
     }
-    this.existing = { chains: r.chains, sets: r.sets };
-    return { renderMs: t1 - t0, applyMs: performance.now() - t1, bytes: r.text.length };
+    this.snapshot = next;
+    return { renderMs: t1 - t0, applyMs: performance.now() - t1, bytes: text.length, partial };
   }
 
   async cleanup(): Promise<void> {
     await runTool('nft', ['-f', '-'], renderNftablesCleanup(), this.opts.netns);
-    this.existing = undefined;
+    this.snapshot = undefined;
   }
 
   private async list(): Promise<{ chains: string[]; sets: string[] }> {
@@ -133,7 +154,7 @@ export class IptablesBackend implements ProxyBackend {
       throw e;
     }
     this.known = { existing: r.chains, missingJumps: [] };
-    return { renderMs: t1 - t0, applyMs: performance.now() - t1, bytes: r.text.length };
+    return { renderMs: t1 - t0, applyMs: performance.now() - t1, bytes: r.text.length, partial: false };
   }
 
   async cleanup(): Promise<void> {

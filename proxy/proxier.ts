@@ -6,7 +6,7 @@ import type { ProxyBackend } from './backend.js';
 import { EndpointsChangeTracker } from './endpoints-change-tracker.js';
 import { proxyMetrics } from './metrics.js';
 import { ServiceChangeTracker } from './service-change-tracker.js';
-import { buildProxyState } from './service-port-map.js';
+import { buildProxyState, type ServicePortsCache } from './service-port-map.js';
 import { SyncRunner } from './sync-runner.js';
 
 export interface ProxierOptions {
@@ -33,6 +33,7 @@ export class Proxier {
   private servicesSynced = false;
   private slicesSynced = false;
   private skipped = new Set<string>();
+  private readonly portsCache: ServicePortsCache = new Map();
   /** Trigger times of changes not yet applied (kept across failed syncs). */
   private triggerTimes: number[] = [];
   private lastSuccess: number | undefined;
@@ -95,7 +96,11 @@ export class Proxier {
     const serviceChanges = this.services.checkpoint();
     const endpointChanges = this.endpoints.checkpoint();
     for (const change of endpointChanges.values()) this.triggerTimes.push(...change.triggerTimes);
-    const { state, skipped } = buildProxyState(this.services.services(), this.endpoints.slicesByService());
+    const { state, skipped } = buildProxyState(
+      this.services.services(),
+      this.endpoints.slicesByService(),
+      this.portsCache,
+    );
     const nowSkipped = new Set<string>();
     for (const s of skipped) {
       nowSkipped.add(s.key);
@@ -105,9 +110,12 @@ export class Proxier {
     }
     this.skipped = nowSkipped;
     const mode = this.opts.backend.mode;
+    // Periodic runs (nothing changed) and the first sync rewrite everything.
+    const changed = new Set([...serviceChanges.keys(), ...endpointChanges.keys()]);
+    const partial = this.syncs > 0 && changed.size > 0;
     let timing: Awaited<ReturnType<ProxyBackend['apply']>>;
     try {
-      timing = await this.opts.backend.apply(state);
+      timing = await this.opts.backend.apply(state, partial ? changed : undefined);
     } catch (e) {
       this.metrics.syncFailures.inc({ mode });
       this.opts.log.error({ err: e, mode }, 'applying proxy rules failed; previous rules kept');
@@ -128,6 +136,7 @@ export class Proxier {
         changedServices: serviceChanges.size,
         changedEndpoints: endpointChanges.size,
         skipped: skipped.length,
+        partial: timing.partial,
         renderMs: Math.round(timing.renderMs),
         applyMs: Math.round(timing.applyMs),
         bytes: timing.bytes,

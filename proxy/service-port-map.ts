@@ -199,23 +199,42 @@ export function servicePorts(
   return { ports };
 }
 
+type PortsResult = ReturnType<typeof servicePorts>;
+
+/** Per-service results of the last build, reused while the Service and its slices are the same objects. */
+export type ServicePortsCache = Map<
+  string,
+  { svc: Service; slices: readonly EndpointSlice[]; result: PortsResult }
+>;
+
+const NO_SLICES: readonly EndpointSlice[] = [];
+
+function sameRefs<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /**
  * Builds the whole desired state from services and slices. Bad objects are skipped (and
  * reported) so that they never break the rules of others; conflicting ports (two services
- * claiming the same nodePort, or the same clusterIP/port) keep the first by key.
+ * claiming the same nodePort, or the same clusterIP/port) keep the first by key. With a cache
+ * (informer objects are immutable), only services whose objects changed are computed again.
  */
 export function buildProxyState(
   services: Iterable<Service>,
   slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>,
+  cache?: ServicePortsCache,
 ): { state: ProxyState; skipped: SkippedObject[] } {
   const skipped: SkippedObject[] = [];
   const out: ServicePortInfo[] = [];
-  const sorted = [...services].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  const keyed = [...services].map((svc) => [keyOf(svc), svc] as const);
+  keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const nodePorts = new Map<string, string>();
   const destinations = new Map<string, string>();
-  for (const svc of sorted) {
-    const key = keyOf(svc);
-    const r = servicePorts(svc, slicesByService.get(key) ?? []);
+  for (const [key, svc] of keyed) {
+    const slices = slicesByService.get(key) ?? NO_SLICES;
+    const hit = cache?.get(key);
+    const r = hit && hit.svc === svc && sameRefs(hit.slices, slices) ? hit.result : servicePorts(svc, slices);
+    cache?.set(key, { svc, slices, result: r });
     if (!r) continue;
     if ('skip' in r) {
       skipped.push({ key, reason: r.skip });
@@ -227,6 +246,10 @@ export function buildProxyState(
       continue;
     }
     out.push(...r.ports);
+  }
+  if (cache && cache.size > keyed.length) {
+    const live = new Set(keyed.map(([k]) => k));
+    for (const k of cache.keys()) if (!live.has(k)) cache.delete(k);
   }
   out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { state: { services: out }, skipped };

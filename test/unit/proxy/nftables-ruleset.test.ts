@@ -3,7 +3,9 @@ import {
   parseNftTableListing,
   renderNftables,
   renderNftablesCleanup,
+  renderNftablesPartial,
 } from '../../../proxy/nftables-ruleset.js';
+import type { ServicePortInfo } from '../../../proxy/service-port-map.js';
 import { NODE, sampleState } from './state.js';
 
 describe('renderNftables', () => {
@@ -100,5 +102,57 @@ describe('nftables helpers', () => {
       chains: ['services', 'endpoint-X-ns/a/tcp/-__10.0.0.1/80'],
       sets: ['cluster-ips', 'service-ips'],
     });
+  });
+});
+
+describe('renderNftablesPartial', () => {
+  const ep = (ip: string) => ({ ip, port: 80, ready: true, serving: true, terminating: false });
+  const svc = (name: string, clusterIP: string, ips: string[]): ServicePortInfo => ({
+    key: `default/${name}:/TCP`,
+    namespace: 'default',
+    name,
+    portName: '',
+    protocol: 'TCP',
+    clusterIPs: [clusterIP],
+    port: 80,
+    externalIPs: [],
+    loadBalancerIPs: [],
+    externalPolicyLocal: false,
+    internalPolicyLocal: false,
+    endpoints: ips.map(ep),
+  });
+
+  it('rewrites only the changed service and keeps elements other services share', () => {
+    const a = svc('a', '10.96.0.1', ['10.244.0.1', '10.244.0.2']);
+    const b = svc('b', '10.96.0.2', ['10.244.0.2']);
+    const full = renderNftables({ services: [a, b] }, NODE);
+    const { text } = renderNftablesPartial(
+      { services: [svc('a', '10.96.0.1', ['10.244.0.3']), b] },
+      NODE,
+      full.snapshot,
+      new Set(['default/a']),
+    );
+    expect(text).not.toContain('default/b');
+    expect(text).not.toMatch(/^flush table/m);
+    expect(text).toContain('delete element ip skiff-proxy hairpin-endpoints { 10.244.0.1 . 10.244.0.1 }');
+    expect(text).not.toMatch(/delete element .* 10\.244\.0\.2 \. 10\.244\.0\.2/);
+    expect(text).toContain('add element ip skiff-proxy hairpin-endpoints { 10.244.0.3 . 10.244.0.3 }');
+    expect(text).toMatch(/flush chain ip skiff-proxy service-\S+-default\/a\/tcp\/-/);
+    expect(text).toContain('meta l4proto tcp dnat to 10.244.0.3:80');
+  });
+
+  it('removes every trace of a deleted service', () => {
+    const a = svc('a', '10.96.0.1', ['10.244.0.1']);
+    const full = renderNftables({ services: [a] }, NODE);
+    const { text, snapshot } = renderNftablesPartial(
+      { services: [] },
+      NODE,
+      full.snapshot,
+      new Set(['default/a']),
+    );
+    expect(text).toContain('delete element ip skiff-proxy service-ips { 10.96.0.1 . tcp . 80 }');
+    expect(text).toContain('delete element ip skiff-proxy cluster-ips { 10.96.0.1 }');
+    expect(text).toMatch(/delete chain ip skiff-proxy service-\S+-default\/a\/tcp\/-/);
+    expect(snapshot.fragments.size).toBe(0);
   });
 });

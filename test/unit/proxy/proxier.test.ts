@@ -10,14 +10,16 @@ import { service, slice } from './fixtures.js';
 class FakeBackend implements ProxyBackend {
   readonly mode = 'nftables' as const;
   applied: ProxyState[] = [];
+  changed: (ReadonlySet<string> | undefined)[] = [];
   failNext = 0;
-  async apply(state: ProxyState): Promise<ApplyTiming> {
+  async apply(state: ProxyState, changed?: ReadonlySet<string>): Promise<ApplyTiming> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new Error('nft: syntax error');
     }
     this.applied.push(state);
-    return { renderMs: 0, applyMs: 0, bytes: 0 };
+    this.changed.push(changed);
+    return { renderMs: 0, applyMs: 0, bytes: 0, partial: changed !== undefined };
   }
   async cleanup(): Promise<void> {}
 }
@@ -81,6 +83,8 @@ describe('Proxier', () => {
     await clock.advanceAsync(1000);
     expect(backend.applied).toHaveLength(2);
     expect(backend.applied[1].services[0].endpoints).toHaveLength(19);
+    // The first sync is whole; later ones name the services that changed.
+    expect(backend.changed).toEqual([undefined, new Set(['default/web'])]);
   });
 
   it('keeps retrying a failed apply and counts failures', async () => {

@@ -128,3 +128,21 @@ describe('usableEndpoints', () => {
     expect(usableEndpoints(eps).map((e) => e.ip)).toEqual(['1.1.1.2']);
   });
 });
+
+describe('buildProxyState with a cache', () => {
+  it('reuses results for unchanged objects and recomputes changed ones', () => {
+    const a = service('a', { clusterIP: '10.96.0.1', ports: [{ port: 80 }] });
+    const b = service('b', { clusterIP: '10.96.0.2', ports: [{ port: 80 }] });
+    const sa = slice('a', 'a-1', [{ port: 8080 }], [{ ip: '10.244.0.1' }]);
+    const cache = new Map();
+    const first = buildProxyState([a, b], new Map([['default/a', [sa]]]), cache).state;
+    const again = buildProxyState([a, b], new Map([['default/a', [sa]]]), cache).state;
+    expect(again.services[0]).toBe(first.services[0]);
+    const sa2 = slice('a', 'a-1', [{ port: 8080 }], [{ ip: '10.244.0.2' }]);
+    const changed = buildProxyState([a, b], new Map([['default/a', [sa2]]]), cache).state;
+    expect(changed.services[0].endpoints[0].ip).toBe('10.244.0.2');
+    expect(changed.services[1]).toBe(first.services[1]);
+    buildProxyState([a], new Map(), cache);
+    expect([...cache.keys()]).toEqual(['default/a']);
+  });
+});
