@@ -1,5 +1,8 @@
 import { Command, Option } from 'commander';
+import { loadKubeconfig } from '../../client/kubeconfig.js';
+import { ApiClient } from '../../client/rest-client.js';
 import { startApiServer } from '../../control-plane/apiserver/run.js';
+import { startScheduler } from '../../control-plane/scheduler/run.js';
 import { rootLogger } from '../logger.js';
 
 interface ServerFlags {
@@ -16,6 +19,7 @@ interface ServerFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   etcdCompactionSchedule: string;
+  disableScheduler?: boolean;
 }
 
 const opt = (flags: string, description: string, env: string, def?: string) => {
@@ -104,6 +108,24 @@ function parsePort(name: string, value: string): number {
   return n;
 }
 
+/** A control-plane component run in-process by `skiff server`, talking to the API like any client. */
+async function startComponent(
+  name: string,
+  kubeconfig: string,
+  start: (api: ApiClient, signal: AbortSignal) => Promise<void>,
+  signal: AbortSignal,
+  log: ReturnType<typeof rootLogger>,
+): Promise<void> {
+  const api = new ApiClient(loadKubeconfig({ path: kubeconfig }), { component: name, qps: 500, burst: 1000 });
+  try {
+    await start(api, signal);
+  } catch (e) {
+    if (!signal.aborted) log.error({ err: e, component: name }, 'component stopped with an error');
+  } finally {
+    await api.close();
+  }
+}
+
 export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'): Promise<void> {
   const log = rootLogger();
   const running = await startApiServer({
@@ -125,6 +147,21 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
     compactionSchedule: flags.etcdCompactionSchedule,
     log,
   });
+  const components = new AbortController();
+  const started: Promise<void>[] = [];
+  if (role === 'server' && !flags.disableScheduler) {
+    const kubeconfig = await running.componentKubeconfig('scheduler', 'system:kube-scheduler', []);
+    started.push(
+      startComponent(
+        'scheduler',
+        kubeconfig,
+        (api, signal) =>
+          startScheduler({ api, log: log.child({ component: 'scheduler' }), signal, leaderElect: true }),
+        components.signal,
+        log,
+      ),
+    );
+  }
   log.info({ role, kubeconfig: running.kubeconfigPath }, 'skiff control plane ready');
   process.stdout.write(
     `skiff ${role} is ready.\n  admin kubeconfig: ${running.kubeconfigPath}\n  try: kubectl --kubeconfig ${running.kubeconfigPath} get nodes\n`,
@@ -135,10 +172,13 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'shutting down');
-      running.stop().then(resolve, (e) => {
-        log.error({ err: e }, 'shutdown failed');
-        resolve();
-      });
+      components.abort();
+      Promise.allSettled(started)
+        .then(() => running.stop())
+        .then(resolve, (e) => {
+          log.error({ err: e }, 'shutdown failed');
+          resolve();
+        });
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -150,7 +190,15 @@ export function serverCommand(): Command {
     new Command('server').description(
       'the whole control plane in one process, with embedded etcd by default (like k3s server)',
     ),
-  ).action((flags: ServerFlags) => runServer(flags, 'server'));
+  )
+    .addOption(
+      opt(
+        '--disable-scheduler',
+        '(components) do not run the scheduler in this process',
+        'SKIFF_DISABLE_SCHEDULER',
+      ),
+    )
+    .action((flags: ServerFlags) => runServer(flags, 'server'));
 }
 
 export function apiServerCommand(): Command {
