@@ -37,6 +37,7 @@ export class Proxier {
   /** Trigger times of changes not yet applied (kept across failed syncs). */
   private triggerTimes: number[] = [];
   private lastSuccess: number | undefined;
+  private pendingFrom: number | undefined;
   private syncs = 0;
 
   constructor(private readonly opts: ProxierOptions) {
@@ -77,7 +78,13 @@ export class Proxier {
   }
 
   private requestSync(): void {
+    this.pendingFrom ??= this.clock.now();
     if (this.servicesSynced && this.slicesSynced) this.runner.request();
+  }
+
+  /** Since when a change waits to be applied (for health checks). */
+  get pendingSince(): number | undefined {
+    return this.pendingFrom;
   }
 
   /** When rules were last applied successfully (ms since epoch), for health checks. */
@@ -93,6 +100,8 @@ export class Proxier {
   async sync(): Promise<void> {
     if (!this.servicesSynced || !this.slicesSynced) return;
     const start = this.clock.now();
+    const waitingSince = this.pendingFrom;
+    this.pendingFrom = undefined;
     const serviceChanges = this.services.checkpoint();
     const endpointChanges = this.endpoints.checkpoint();
     for (const change of endpointChanges.values()) this.triggerTimes.push(...change.triggerTimes);
@@ -117,6 +126,7 @@ export class Proxier {
     try {
       timing = await this.opts.backend.apply(state, partial ? changed : undefined);
     } catch (e) {
+      this.pendingFrom = waitingSince ?? start;
       this.metrics.syncFailures.inc({ mode });
       this.opts.log.error({ err: e, mode }, 'applying proxy rules failed; previous rules kept');
       throw e;

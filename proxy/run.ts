@@ -2,9 +2,11 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Logger } from 'pino';
 import { RESOURCES } from '../api/resources.js';
+import { realClock } from '../client/clock.js';
 import { Informer } from '../client/informer.js';
 import type { ApiClient, ResourceRef } from '../client/rest-client.js';
 import { createBackend, type ProxyMode } from './backend.js';
+import { startHealthServer } from './health-server.js';
 import { Proxier } from './proxier.js';
 
 export interface ProxyOptions {
@@ -18,7 +20,11 @@ export interface ProxyOptions {
   minSyncPeriodMs?: number;
   /** Program the rules inside this network namespace (tests, one-machine clusters). */
   netns?: string;
-  /** Called once the proxier exists, e.g. to serve its health. */
+  /** `host:port` answering /healthz and /metrics (several allowed); none when empty. */
+  serveAddresses?: string[];
+  /** /healthz fails when a change has waited this long. Default 60 s. */
+  staleAfterMs?: number;
+  /** Called once the proxier exists. */
   onStarted?: (proxier: Proxier) => void;
 }
 
@@ -52,6 +58,19 @@ export async function startProxy(opts: ProxyOptions): Promise<void> {
     onUpdate: (o, s) => proxier.onSliceChange(o, s),
     onDelete: (s) => proxier.onSliceChange(s, undefined),
   });
+  const servers = await Promise.all(
+    (opts.serveAddresses ?? [])
+      .filter(Boolean)
+      .map((bind) =>
+        startHealthServer({
+          bind,
+          health: proxier,
+          clock: realClock,
+          staleAfterMs: opts.staleAfterMs ?? 60_000,
+          log,
+        }),
+      ),
+  );
   proxier.start();
   opts.onStarted?.(proxier);
   log.info({ mode: opts.mode, nodeName: opts.nodeName, nodeIPs: opts.nodeIPs }, 'proxy starting');
@@ -66,5 +85,6 @@ export async function startProxy(opts: ProxyOptions): Promise<void> {
   );
   await Promise.all(running);
   await proxier.stop();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   log.info('proxy stopped');
 }

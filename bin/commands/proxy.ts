@@ -13,6 +13,8 @@ export interface ProxyFlags {
   nodeIp?: string;
   clusterCidr: string;
   minSyncPeriod: string;
+  healthzBindAddress: string;
+  metricsBindAddress: string;
   cleanup?: boolean;
 }
 
@@ -68,6 +70,22 @@ export function addProxyOptions(cmd: Command): Command {
         '1s',
       ),
     )
+    .addOption(
+      opt(
+        '--healthz-bind-address <host:port>',
+        '(proxy) where /healthz is served; empty disables',
+        'SKIFF_HEALTHZ_BIND_ADDRESS',
+        '0.0.0.0:10256',
+      ),
+    )
+    .addOption(
+      opt(
+        '--metrics-bind-address <host:port>',
+        '(proxy) where /metrics is served; empty disables',
+        'SKIFF_METRICS_BIND_ADDRESS',
+        '127.0.0.1:10249',
+      ),
+    )
     .addOption(new Option('--cleanup', '(proxy) remove every rule skiff made, in both modes, and exit'));
 }
 
@@ -102,6 +120,7 @@ export async function runProxy(flags: ProxyFlags, signal: AbortSignal): Promise<
       mode: parseMode(flags.proxyMode),
       ...facts,
       minSyncPeriodMs: parseDuration(flags.minSyncPeriod),
+      serveAddresses: [flags.healthzBindAddress, flags.metricsBindAddress],
     });
   } finally {
     await api.close();

@@ -8,6 +8,7 @@ import { loadKubeconfig } from '../../../client/kubeconfig.js';
 import { ApiClient } from '../../../client/rest-client.js';
 import { createBackend } from '../../../proxy/backend.js';
 import { startProxy } from '../../../proxy/run.js';
+import { freePort } from '../../support/ports.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 import { NetnsLab, requirePrerequisites } from './netns-lab.js';
 
@@ -49,7 +50,11 @@ describe.each(['nftables', 'iptables'] as const)('skiff proxy (%s) against a rea
 
   beforeAll(async () => {
     requirePrerequisites();
-    [server] = await Promise.all([startSkiffServer(), lab.setup(2)]);
+    // Both settle before a failure is thrown, so that afterAll cleans up all the lab made.
+    const [srv, setup] = await Promise.allSettled([startSkiffServer(), lab.setup(2)]);
+    if (srv.status === 'fulfilled') server = srv.value;
+    if (srv.status === 'rejected') throw srv.reason;
+    if (setup.status === 'rejected') throw setup.reason;
     api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'proxy-test' });
   });
 
@@ -65,6 +70,7 @@ describe.each(['nftables', 'iptables'] as const)('skiff proxy (%s) against a rea
   });
 
   it('programs Services and EndpointSlices from the API into working rules', async () => {
+    const healthPort = await freePort();
     running = startProxy({
       api,
       log: pino({ level: 'silent' }),
@@ -75,6 +81,7 @@ describe.each(['nftables', 'iptables'] as const)('skiff proxy (%s) against a rea
       clusterCidr: '10.244.0.0/16',
       minSyncPeriodMs: 100,
       netns: lab.node,
+      serveAddresses: [`127.0.0.1:${healthPort}`],
     });
     const svc = await api.create<Service>(
       SERVICES,
@@ -116,6 +123,14 @@ describe.each(['nftables', 'iptables'] as const)('skiff proxy (%s) against a rea
     await until('service gone', async () =>
       (await lab.curl(lab.client, url, 1)).body === '' ? true : undefined,
     );
+
+    const healthz = await until('healthy', async () => {
+      const r = await fetch(`http://127.0.0.1:${healthPort}/healthz`).catch(() => undefined);
+      return r?.status === 200 ? r : undefined;
+    });
+    expect(await healthz.json()).toMatchObject({ healthy: true });
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`skiff_proxy_sync_duration_seconds_count\\{mode="${mode}"\\} [1-9]`));
 
     const latency = await register.getSingleMetric('skiff_proxy_network_programming_duration_seconds')?.get();
     const count = latency?.values.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'));
