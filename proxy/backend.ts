@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { type ConntrackFilter, conntrackArgs } from './conntrack.js';
 import {
   type IptTable,
   missingJumps,
@@ -50,6 +51,8 @@ export interface ProxyBackend {
    */
   apply(state: ProxyState, changed?: ReadonlySet<string>): Promise<ApplyTiming>;
   cleanup(): Promise<void>;
+  /** Deletes conntrack entries (stale UDP flows); entries that do not exist are not an error. */
+  clearConntrack(filters: readonly ConntrackFilter[]): Promise<void>;
 }
 
 export class ProxyBackendError extends Error {
@@ -77,6 +80,17 @@ export function runTool(cmd: string, args: string[], input: string, netns?: stri
     child.stdin.on('error', () => {}); // the close handler reports the failure
     child.stdin.end(input);
   });
+}
+
+/** Runs `conntrack -D` per filter; exit 1 means "nothing matched", which is fine. */
+async function deleteFlows(filters: readonly ConntrackFilter[], netns?: string): Promise<void> {
+  for (const f of filters) {
+    try {
+      await runTool('conntrack', conntrackArgs(f), '', netns);
+    } catch (e) {
+      if (!/exited with 1:/.test((e as Error).message)) throw e;
+    }
+  }
 }
 
 export class NftablesBackend implements ProxyBackend {
@@ -117,6 +131,10 @@ export class NftablesBackend implements ProxyBackend {
   async cleanup(): Promise<void> {
     await runTool('nft', ['-f', '-'], renderNftablesCleanup(), this.opts.netns);
     this.snapshot = undefined;
+  }
+
+  clearConntrack(filters: readonly ConntrackFilter[]): Promise<void> {
+    return deleteFlows(filters, this.opts.netns);
   }
 
   private async list(): Promise<{ chains: string[]; sets: string[] }> {
@@ -161,6 +179,10 @@ export class IptablesBackend implements ProxyBackend {
     const text = renderIptablesCleanup(await this.save());
     if (text) await runTool('iptables-restore', ['-w', '5', '--noflush'], text, this.opts.netns);
     this.known = undefined;
+  }
+
+  clearConntrack(filters: readonly ConntrackFilter[]): Promise<void> {
+    return deleteFlows(filters, this.opts.netns);
   }
 
   private async save(): Promise<ReturnType<typeof parseIptablesSave>> {

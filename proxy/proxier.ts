@@ -3,15 +3,18 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import type { Logger } from 'pino';
 import { type Clock, realClock } from '../client/clock.js';
 import type { ProxyBackend } from './backend.js';
+import { staleUdpFlows } from './conntrack.js';
 import { EndpointsChangeTracker } from './endpoints-change-tracker.js';
 import { proxyMetrics } from './metrics.js';
 import { ServiceChangeTracker } from './service-change-tracker.js';
-import { buildProxyState, type ServicePortsCache } from './service-port-map.js';
+import { buildProxyState, type ProxyState, type ServicePortsCache } from './service-port-map.js';
 import { SyncRunner } from './sync-runner.js';
 
 export interface ProxierOptions {
   backend: ProxyBackend;
   log: Logger;
+  /** This node's name: endpoints on it serve Local traffic policies. */
+  nodeName: string;
   clock?: Clock;
   /** Default 1 s. */
   minSyncPeriodMs?: number;
@@ -37,6 +40,7 @@ export class Proxier {
   /** Trigger times of changes not yet applied (kept across failed syncs). */
   private triggerTimes: number[] = [];
   private lastSuccess: number | undefined;
+  private applied: ProxyState = { services: [] };
   private pendingFrom: number | undefined;
   private syncs = 0;
 
@@ -130,6 +134,13 @@ export class Proxier {
       this.metrics.syncFailures.inc({ mode });
       this.opts.log.error({ err: e, mode }, 'applying proxy rules failed; previous rules kept');
       throw e;
+    }
+    const stale = staleUdpFlows(this.applied, state, this.opts.nodeName);
+    this.applied = state;
+    if (stale.length > 0) {
+      await this.opts.backend.clearConntrack(stale).catch((e: unknown) => {
+        this.opts.log.warn({ err: e, flows: stale.length }, 'clearing stale UDP conntrack entries failed');
+      });
     }
     const end = this.clock.now();
     this.lastSuccess = end;

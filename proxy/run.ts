@@ -43,7 +43,12 @@ export async function startProxy(opts: ProxyOptions): Promise<void> {
     clusterCidr: opts.clusterCidr,
     netns: opts.netns,
   });
-  const proxier = new Proxier({ backend, log, minSyncPeriodMs: opts.minSyncPeriodMs });
+  const proxier = new Proxier({
+    backend,
+    log,
+    nodeName: opts.nodeName,
+    minSyncPeriodMs: opts.minSyncPeriodMs,
+  });
   const services = new Informer<Service>(opts.api, resource('', 'services'), { log });
   const slices = new Informer<EndpointSlice>(opts.api, resource('discovery.k8s.io', 'endpointslices'), {
     log,
@@ -59,17 +64,15 @@ export async function startProxy(opts: ProxyOptions): Promise<void> {
     onDelete: (s) => proxier.onSliceChange(s, undefined),
   });
   const servers = await Promise.all(
-    (opts.serveAddresses ?? [])
-      .filter(Boolean)
-      .map((bind) =>
-        startHealthServer({
-          bind,
-          health: proxier,
-          clock: realClock,
-          staleAfterMs: opts.staleAfterMs ?? 60_000,
-          log,
-        }),
-      ),
+    (opts.serveAddresses ?? []).filter(Boolean).map((bind) =>
+      startHealthServer({
+        bind,
+        health: proxier,
+        clock: realClock,
+        staleAfterMs: opts.staleAfterMs ?? 60_000,
+        log,
+      }),
+    ),
   );
   proxier.start();
   opts.onStarted?.(proxier);

@@ -2,6 +2,7 @@ import type { Service } from 'kubernetes-types/core/v1.js';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type ProxyBackend, type ProxyMode } from '../../../proxy/backend.js';
+import { staleUdpFlows } from '../../../proxy/conntrack.js';
 import { buildProxyState, type ProxyState } from '../../../proxy/service-port-map.js';
 import { service, slice } from '../../unit/proxy/fixtures.js';
 import { inNs, NetnsLab, requirePrerequisites } from './netns-lab.js';
@@ -127,6 +128,32 @@ for (const mode of ['nftables', 'iptables'] as const satisfies readonly ProxyMod
       } finally {
         await whole.cleanup();
       }
+    });
+
+    it('clears conntrack entries of a removed UDP backend', async () => {
+      const dns = service('dns', {
+        clusterIP: '10.96.0.53',
+        ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+      });
+      const dnsSlice = (pods: number[]) =>
+        slice(
+          'dns',
+          'dns-1',
+          [{ name: 'dns', port: 53, protocol: 'UDP' }],
+          pods.map((i) => ({ ip: lab.pods[i].ip })),
+        );
+      const before = stateOf([web(), empty, dns], [webSlice(lab, [0]), dnsSlice([0, 1])]);
+      await backend.apply(before, new Set(['default/dns']));
+      for (let i = 0; i < 12; i++) await inNs(lab.client, 'bash', ['-c', 'echo x > /dev/udp/10.96.0.53/53']);
+      const flows = () =>
+        inNs(lab.node, 'conntrack', ['-L', '-p', 'udp', '--orig-dst', '10.96.0.53']).catch(() => '');
+      expect(await flows()).toContain(`src=${lab.pods[0].ip} `);
+      const after = stateOf([web(), empty, dns], [webSlice(lab, [0]), dnsSlice([1])]);
+      await backend.apply(after, new Set(['default/dns']));
+      await backend.clearConntrack(staleUdpFlows(before, after, NODE_NAME));
+      const left = await flows();
+      expect(left).not.toContain(`src=${lab.pods[0].ip} `);
+      expect(left).toContain(`src=${lab.pods[1].ip} `);
     });
 
     it('keeps the previous rules when an apply fails', async () => {

@@ -7,7 +7,18 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-const TOOLS = ['ip', 'nft', 'iptables', 'iptables-restore', 'iptables-save', 'nsenter', 'busybox', 'curl'];
+const TOOLS = [
+  'ip',
+  'nft',
+  'iptables',
+  'iptables-restore',
+  'iptables-save',
+  'nsenter',
+  'busybox',
+  'curl',
+  'conntrack',
+  'bash',
+];
 const DIRS = ['/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** Fails (never skips) when the kernel tools or root are missing: these tests need them. */

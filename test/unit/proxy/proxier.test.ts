@@ -3,6 +3,7 @@ import { register } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../client/clock.js';
 import type { ApplyTiming, ProxyBackend } from '../../../proxy/backend.js';
+import type { ConntrackFilter } from '../../../proxy/conntrack.js';
 import { Proxier } from '../../../proxy/proxier.js';
 import type { ProxyState } from '../../../proxy/service-port-map.js';
 import { service, slice } from './fixtures.js';
@@ -21,13 +22,23 @@ class FakeBackend implements ProxyBackend {
     this.changed.push(changed);
     return { renderMs: 0, applyMs: 0, bytes: 0, partial: changed !== undefined };
   }
+  cleared: ConntrackFilter[][] = [];
   async cleanup(): Promise<void> {}
+  async clearConntrack(filters: readonly ConntrackFilter[]): Promise<void> {
+    this.cleared.push([...filters]);
+  }
 }
 
 function setup() {
   const clock = new FakeClock();
   const backend = new FakeBackend();
-  const proxier = new Proxier({ backend, log: pino({ level: 'silent' }), clock, minSyncPeriodMs: 1000 });
+  const proxier = new Proxier({
+    backend,
+    log: pino({ level: 'silent' }),
+    clock,
+    nodeName: 'node-a',
+    minSyncPeriodMs: 1000,
+  });
   proxier.start();
   return { clock, backend, proxier };
 }
@@ -101,6 +112,30 @@ describe('Proxier', () => {
     expect(backend.applied).toHaveLength(1);
     expect(await metricValue('skiff_proxy_sync_failures_total', { mode: 'nftables' })).toBe(before + 2);
     expect(proxier.lastSyncTime).toBe(clock.now());
+  });
+
+  it('clears conntrack entries of removed UDP backends after applying', async () => {
+    const { clock, backend, proxier } = setup();
+    const dns = service('dns', {
+      clusterIP: '10.96.0.10',
+      ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+    });
+    const s1 = slice(
+      'dns',
+      'dns-1',
+      [{ name: 'dns', port: 53, protocol: 'UDP' }],
+      [{ ip: '10.244.0.1' }, { ip: '10.244.0.2' }],
+    );
+    proxier.onServiceChange(undefined, dns);
+    proxier.onSliceChange(undefined, s1);
+    proxier.setServicesSynced();
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    backend.cleared = [];
+    const s2 = slice('dns', 'dns-1', [{ name: 'dns', port: 53, protocol: 'UDP' }], [{ ip: '10.244.0.2' }]);
+    proxier.onSliceChange(s1, s2);
+    await clock.advanceAsync(1000);
+    expect(backend.cleared).toEqual([[{ origDst: '10.96.0.10', dstNat: '10.244.0.1' }]]);
   });
 
   it('records network programming latency from the slice trigger time', async () => {
