@@ -14,6 +14,7 @@ import { endpointsEntry } from './endpoints-controller.js';
 import { endpointSliceEntry } from './endpointslice-controller.js';
 import { garbageCollectorEntry } from './garbage-collector.js';
 import { InformerFactory } from './informer-factory.js';
+import { jobEntry } from './job-controller.js';
 import { namespaceEntry } from './namespace-controller.js';
 import { podGcDefaultEntry } from './podgc-controller.js';
 import { replicaSetEntry } from './replicaset-controller.js';
@@ -31,6 +32,7 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   endpointsEntry,
   endpointSliceEntry,
   podGcDefaultEntry,
+  jobEntry(),
 ];
 
 export const LEASE_NAMESPACE = 'kube-system';

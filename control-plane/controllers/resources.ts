@@ -16,3 +16,4 @@ export const SERVICE_ACCOUNTS = resource('', 'serviceaccounts');
 export const REPLICA_SETS = resource('apps', 'replicasets');
 export const DEPLOYMENTS = resource('apps', 'deployments');
 export const ENDPOINT_SLICES = resource('discovery.k8s.io', 'endpointslices');
+export const JOBS = resource('batch', 'jobs');

@@ -4,7 +4,11 @@ import { isStatusError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
 import { RESOURCES } from '../../../api/resources.js';
 import { ApiClient, Informer, loadKubeconfig } from '../../../client/index.js';
-import { startControllerManager } from '../../../control-plane/controllers/controller-manager.js';
+import {
+  CONTROLLERS,
+  startControllerManager,
+} from '../../../control-plane/controllers/controller-manager.js';
+import { jobEntry } from '../../../control-plane/controllers/job-controller.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 export const res = (plural: string, group = '') => {
@@ -45,6 +49,8 @@ export class FakeKubelet {
   private nextIp = 1;
   private readonly ips = new Map<string, string>();
   ready: (pod: PodObject) => boolean = () => true;
+  /** What each pod does once running: keep running, or finish with exit code 0 / 1. */
+  outcome: (pod: PodObject) => 'run' | 'succeed' | 'fail' = () => 'run';
 
   constructor(private readonly api: ApiClient) {
     this.informer = new Informer<PodObject>(api, res('pods'));
@@ -69,6 +75,10 @@ export class FakeKubelet {
     void this.handle(pod).catch(() => {});
   }
 
+  private finish(pod: PodObject, ip: string, exitCode: number): Promise<void> {
+    return finishPod(this.api, pod, ip, exitCode);
+  }
+
   private async handle(pod: PodObject): Promise<void> {
     if (!pod.spec?.nodeName) return;
     const ns = pod.metadata.namespace;
@@ -78,12 +88,18 @@ export class FakeKubelet {
         .catch(() => {});
       return;
     }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
     const uid = pod.metadata.uid ?? '';
     let ip = this.ips.get(uid);
     if (!ip) {
       ip = `10.244.${Math.floor(this.nextIp / 250)}.${(this.nextIp % 250) + 2}`;
       this.nextIp++;
       this.ips.set(uid, ip);
+    }
+    const outcome = this.outcome(pod);
+    if (outcome !== 'run') {
+      await this.finish(pod, ip, outcome === 'succeed' ? 0 : 1);
+      return;
     }
     const ready = this.ready(pod);
     const current = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
@@ -114,6 +130,44 @@ export class FakeKubelet {
   }
 }
 
+async function finishPod(api: ApiClient, pod: PodObject, ip: string, exitCode: number): Promise<void> {
+  const phase = exitCode === 0 ? 'Succeeded' : 'Failed';
+  if (pod.status?.phase === phase) return;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const copy = {
+    ...structuredClone(pod),
+    status: {
+      phase,
+      podIP: ip,
+      podIPs: [{ ip }],
+      startTime: pod.status?.startTime ?? now,
+      conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now }],
+      containerStatuses: [
+        {
+          name: 'app',
+          image: 'busybox',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: {
+            terminated: {
+              exitCode,
+              reason: exitCode === 0 ? 'Completed' : 'Error',
+              startedAt: now,
+              finishedAt: now,
+            },
+          },
+        },
+      ],
+    },
+  } as PodObject;
+  try {
+    await api.updateStatus(res('pods'), copy);
+  } catch (e) {
+    if (!isStatusError(e, 'Conflict') && !isStatusError(e, 'NotFound')) throw e;
+  }
+}
+
 export interface Cluster {
   server: TestServer;
   api: ApiClient;
@@ -135,7 +189,9 @@ export async function startCluster(controllers: string[] = ['*']): Promise<Clust
   const log = pino({ level: process.env.SKIFF_TEST_LOG ?? 'silent' });
   let abort = new AbortController();
   const start = (): Promise<void> => {
-    const run = startControllerManager({ api, log, signal: abort.signal, controllers });
+    // Job back-off shortened so that failure tests take moments, not minutes.
+    const entries = CONTROLLERS.map((e) => (e.name === 'job' ? jobEntry({ backoffBaseMs: 200 }) : e));
+    const run = startControllerManager({ api, log, signal: abort.signal, controllers, entries });
     run.catch((e) => {
       process.stderr.write(`controller-manager failed: ${String(e)}\n`);
     });

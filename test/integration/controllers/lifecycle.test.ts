@@ -1,9 +1,11 @@
 import type { ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Job } from 'kubernetes-types/batch/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isStatusError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
+import { Informer } from '../../../client/index.js';
 import { kubectlFor } from '../../support/kubectl.js';
-import { type Cluster, podsOf, podTemplate, res, startCluster, until } from './harness.js';
+import { type Cluster, type PodObject, podsOf, podTemplate, res, startCluster, until } from './harness.js';
 
 type RS = ReplicaSet & KubeObject;
 let c: Cluster;
@@ -161,6 +163,113 @@ describe('garbage collector', () => {
     await until(
       () => gone(c.api.get(res('configmaps'), 'dangling', { namespace: 'default' })),
       'dangling deleted',
+    );
+  });
+});
+
+type JobObject = Job & KubeObject;
+const JOBS = res('jobs', 'batch');
+
+function job(name: string, spec: Partial<Job['spec']>): JobObject {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name },
+    spec: {
+      template: {
+        metadata: { labels: { job: name } },
+        spec: { nodeName: 'node-1', restartPolicy: 'Never', containers: [{ name: 'app', image: 'busybox' }] },
+      },
+      ...spec,
+    },
+  } as JobObject;
+}
+
+describe('job controller', () => {
+  it('runs completions with at most parallelism pods and completes', async () => {
+    let maxActive = 0;
+    const watcher = new Informer<PodObject>(c.api, res('pods'), {
+      namespace: 'default',
+      labelSelector: 'job=ok',
+    });
+    const observe = (): void => {
+      const running = watcher.store
+        .list()
+        .filter((p) => !['Succeeded', 'Failed'].includes(p.status?.phase ?? ''));
+      maxActive = Math.max(maxActive, running.length);
+    };
+    watcher.addEventHandler({ onAdd: observe, onUpdate: observe });
+    const stop = new AbortController();
+    void watcher.start(stop.signal);
+    await watcher.waitForSync();
+    // Each pod runs for half a second, so that two of them run side by side.
+    const seen = new Map<string, number>();
+    c.kubelet.outcome = (p) => {
+      if (p.metadata.labels?.job !== 'ok') return 'run';
+      const uid = p.metadata.uid ?? '';
+      if (!seen.has(uid)) seen.set(uid, Date.now());
+      return Date.now() - (seen.get(uid) ?? 0) > 500 ? 'succeed' : 'run';
+    };
+    const ticker = setInterval(() => c.kubelet.resync(), 100);
+    await c.api.create(JOBS, job('ok', { completions: 3, parallelism: 2 }), { namespace: 'default' });
+    const out = await kubectl(
+      ['wait', '--for=condition=complete', 'job/ok', '--timeout=30s'],
+      undefined,
+      35_000,
+    );
+    clearInterval(ticker);
+    stop.abort();
+    expect(maxActive).toBe(2);
+    expect(out.code).toBe(0);
+    const j = await c.api.get<JobObject>(JOBS, 'ok', { namespace: 'default' });
+    expect(j.status).toMatchObject({ succeeded: 3, active: 0 });
+    expect(j.status?.completionTime).toBeTruthy();
+    expect(j.status?.uncountedTerminatedPods?.succeeded ?? []).toHaveLength(0);
+    const pods = await until(async () => {
+      const ps = await podsOf(c.api, 'default', 'job=ok');
+      return ps.every((p) => !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking'))
+        ? ps
+        : undefined;
+    }, 'tracking finalizers released');
+    expect(pods).toHaveLength(3);
+  });
+
+  it('fails after backoffLimit failed pods', async () => {
+    c.kubelet.outcome = (p) => (p.metadata.labels?.job === 'bad' ? 'fail' : 'run');
+    await c.api.create(JOBS, job('bad', { backoffLimit: 1 }), { namespace: 'default' });
+    const out = await kubectl(
+      ['wait', '--for=condition=failed', 'job/bad', '--timeout=30s'],
+      undefined,
+      35_000,
+    );
+    expect(out.code).toBe(0);
+    const j = await c.api.get<JobObject>(JOBS, 'bad', { namespace: 'default' });
+    expect(j.status?.failed).toBe(2);
+    expect(j.status?.conditions?.find((x) => x.type === 'Failed')?.reason).toBe('BackoffLimitExceeded');
+  });
+
+  it('fails at activeDeadlineSeconds and deletes the running pods; ttl removes finished jobs', async () => {
+    c.kubelet.outcome = () => 'run';
+    await c.api.create(JOBS, job('slow', { activeDeadlineSeconds: 1, ttlSecondsAfterFinished: 1 }), {
+      namespace: 'default',
+    });
+    await until(
+      async () => {
+        const j = await c.api.get<JobObject>(JOBS, 'slow', { namespace: 'default' });
+        return j.status?.conditions?.find((x) => x.type === 'Failed')?.reason === 'DeadlineExceeded';
+      },
+      'deadline exceeded',
+      15_000,
+    );
+    await until(
+      async () => (await podsOf(c.api, 'default', 'job=slow')).length === 0,
+      'pods deleted',
+      15_000,
+    );
+    await until(
+      () => gone(c.api.get(JOBS, 'slow', { namespace: 'default' })),
+      'job removed after its TTL',
+      15_000,
     );
   });
 });

@@ -1,0 +1,396 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Job, JobCondition, JobStatus } from 'kubernetes-types/batch/v1.js';
+import type { Logger } from 'pino';
+import { isStatusError } from '../../api/errors.js';
+import { type KubeObject, keyOf } from '../../api/object.js';
+import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
+import type { ControllerEntry } from './controller-context.js';
+import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js';
+import { Expectations } from './expectations.js';
+import { OWNER_UID_INDEX } from './informer-factory.js';
+import { podsToDelete } from './pod-ranking.js';
+import { isPodReady } from './pod-state.js';
+import type { PodObject } from './replicaset-controller.js';
+import { JOBS, PODS } from './resources.js';
+import { slowStartBatch } from './slow-start.js';
+
+export type JobObject = Job & KubeObject;
+
+/** Pods keep this finalizer until their outcome is counted in the job status. */
+export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
+
+/** Upstream's pod failure back-off: 10 s doubling up to 6 min. */
+export const DEFAULT_BACKOFF_BASE_MS = 10_000;
+export const MAX_BACKOFF_MS = 360_000;
+
+function condition(status: JobStatus | undefined, type: string): JobCondition | undefined {
+  return status?.conditions?.find((c) => c.type === type && c.status === 'True');
+}
+
+export function jobFinished(job: Job): boolean {
+  return Boolean(condition(job.status, 'Complete') || condition(job.status, 'Failed'));
+}
+
+/** How many pods should run now (NonIndexed completion mode). */
+export function wantedActive(job: Job, succeeded: number): number {
+  if (job.spec?.suspend) return 0;
+  const parallelism = job.spec?.parallelism ?? 1;
+  const completions = job.spec?.completions;
+  if (completions === undefined || completions === null) return succeeded > 0 ? 0 : parallelism;
+  return Math.max(0, Math.min(parallelism, completions - succeeded));
+}
+
+/** The delay before replacing failed pods: base·2^(failures-1), capped. */
+export function failureBackoffMs(failures: number, baseMs: number): number {
+  if (failures <= 0) return 0;
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(failures - 1, 30));
+}
+
+/**
+ * Runs Jobs (NonIndexed): keeps up to parallelism pods until completions succeed, counts pod
+ * outcomes through the job-tracking finalizer (uncountedTerminatedPods first, so a crash never
+ * counts twice), fails on backoffLimit and activeDeadlineSeconds, and removes finished jobs after
+ * ttlSecondsAfterFinished.
+ */
+export class JobController {
+  constructor(
+    private readonly d: {
+      jobs: Store<JobObject>;
+      pods: Store<PodObject>;
+      api: ApiClient;
+      expectations: Expectations;
+      events: EventRecorder;
+      queue: WorkQueue<string>;
+      clock: Clock;
+      log: Logger;
+      backoffBaseMs?: number;
+    },
+  ) {}
+
+  async sync(key: string): Promise<void> {
+    const job = this.d.jobs.get(key);
+    if (!job) {
+      this.d.expectations.forget(key);
+      return;
+    }
+    const pods = this.d.pods
+      .byIndex(OWNER_UID_INDEX, job.metadata.uid ?? '')
+      .filter((p) => controllerRefOf(p)?.uid === job.metadata.uid);
+    const now = this.d.clock.now();
+    const nowText = timestamp(now);
+    const status: JobStatus = structuredClone(job.status ?? {}) as JobStatus;
+
+    if (jobFinished(job)) {
+      // Pods deleted on finishing are not outcomes: just let them go.
+      for (const pod of pods) await this.releasePod(pod);
+      if (status.uncountedTerminatedPods) delete status.uncountedTerminatedPods;
+      status.active = 0;
+      status.ready = 0;
+      await this.writeStatus(job, status);
+      await this.expireFinished(job, now);
+      return;
+    }
+
+    // Count finished pods still holding the finalizer, recording their uids first.
+    const uncounted = {
+      succeeded: new Set(status.uncountedTerminatedPods?.succeeded ?? []),
+      failed: new Set(status.uncountedTerminatedPods?.failed ?? []),
+    };
+    let counted = false;
+    for (const pod of pods) {
+      const uid = pod.metadata.uid ?? '';
+      if (!(pod.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER)) continue;
+      if (uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) continue;
+      const phase = pod.status?.phase;
+      if (phase === 'Succeeded') {
+        uncounted.succeeded.add(uid);
+        status.succeeded = (status.succeeded ?? 0) + 1;
+        counted = true;
+      } else if (phase === 'Failed' || pod.metadata.deletionTimestamp) {
+        uncounted.failed.add(uid);
+        status.failed = (status.failed ?? 0) + 1;
+        counted = true;
+      }
+    }
+    if (counted) {
+      status.uncountedTerminatedPods = { succeeded: [...uncounted.succeeded], failed: [...uncounted.failed] };
+      await this.writeStatus(job, status);
+      return; // the status event brings us back to release the finalizers
+    }
+    if (uncounted.succeeded.size + uncounted.failed.size > 0) {
+      for (const pod of pods) {
+        const uid = pod.metadata.uid ?? '';
+        if (uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) await this.releasePod(pod);
+      }
+      delete status.uncountedTerminatedPods;
+    }
+
+    const active = pods.filter((p) => {
+      const phase = p.status?.phase;
+      return phase !== 'Succeeded' && phase !== 'Failed' && !p.metadata.deletionTimestamp;
+    });
+    const succeeded = status.succeeded ?? 0;
+    const failed = status.failed ?? 0;
+
+    if (!job.spec?.suspend && !status.startTime) status.startTime = nowText;
+    const failure = this.failureReason(job, status, failed, now);
+    const completions = job.spec?.completions;
+    const complete =
+      completions === undefined || completions === null
+        ? succeeded > 0 && active.length === 0
+        : succeeded >= completions;
+    if (failure) {
+      await this.deletePods(job, active);
+      setTrue(status, 'FailureTarget', failure.reason, failure.message, nowText);
+      setTrue(status, 'Failed', failure.reason, failure.message, nowText);
+      status.active = 0;
+      status.ready = 0;
+      this.d.events.event(job, 'Warning', failure.reason, failure.message);
+    } else if (complete) {
+      await this.deletePods(job, active);
+      setTrue(
+        status,
+        'SuccessCriteriaMet',
+        'CompletionsReached',
+        'Reached expected number of succeeded pods',
+        nowText,
+      );
+      setTrue(status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', nowText);
+      status.completionTime = nowText;
+      status.active = 0;
+      status.ready = 0;
+      this.d.events.event(job, 'Normal', 'Completed', 'Job completed');
+    } else {
+      let error: unknown;
+      if (this.d.expectations.satisfied(key)) {
+        try {
+          await this.manage(key, job, active, succeeded, failed, now);
+        } catch (e) {
+          error = e;
+        }
+      }
+      status.active = active.length;
+      status.ready = active.filter(isPodReady).length;
+      await this.writeStatus(job, status);
+      this.requeueForDeadline(key, job, status, now);
+      if (error) throw error;
+      return;
+    }
+    await this.writeStatus(job, status);
+    await this.expireFinished({ ...job, status } as JobObject, now);
+  }
+
+  private failureReason(
+    job: JobObject,
+    status: JobStatus,
+    failed: number,
+    now: number,
+  ): { reason: string; message: string } | undefined {
+    if (failed > (job.spec?.backoffLimit ?? 6)) {
+      return { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    }
+    const deadline = job.spec?.activeDeadlineSeconds;
+    const start = status.startTime ? Date.parse(status.startTime) : Number.NaN;
+    if (deadline !== undefined && !Number.isNaN(start) && now - start >= deadline * 1000) {
+      return { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+    }
+    return undefined;
+  }
+
+  private async manage(
+    key: string,
+    job: JobObject,
+    active: PodObject[],
+    succeeded: number,
+    failed: number,
+    now: number,
+  ): Promise<void> {
+    const diff = wantedActive(job, succeeded) - active.length;
+    if (diff < 0) {
+      await this.deletePods(job, podsToDelete(active, -diff));
+      return;
+    }
+    if (diff === 0) return;
+    // After failures, new pods wait for the back-off since the last failure.
+    const wait = this.backoffRemaining(job, failed, now);
+    if (wait > 0) {
+      this.d.queue.addAfter(key, wait);
+      return;
+    }
+    this.d.expectations.expectCreations(key, diff);
+    const result = await slowStartBatch(diff, 1, () => this.createPod(job));
+    for (let i = result.succeeded; i < diff; i++) this.d.expectations.creationObserved(key);
+    if (result.error) throw result.error;
+  }
+
+  private backoffRemaining(job: JobObject, failed: number, now: number): number {
+    if (failed === 0) return 0;
+    let last = 0;
+    for (const pod of this.d.pods.byIndex(OWNER_UID_INDEX, job.metadata.uid ?? '')) {
+      if (pod.status?.phase !== 'Failed') continue;
+      for (const cs of pod.status.containerStatuses ?? []) {
+        const t = Date.parse(cs.state?.terminated?.finishedAt ?? '');
+        if (!Number.isNaN(t)) last = Math.max(last, t);
+      }
+      const c = Date.parse(pod.metadata.creationTimestamp ?? '');
+      if (!Number.isNaN(c)) last = Math.max(last, c);
+    }
+    if (last === 0) return 0;
+    return last + failureBackoffMs(failed, this.d.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS) - now;
+  }
+
+  private async createPod(job: JobObject): Promise<void> {
+    const template = job.spec?.template;
+    const pod: PodObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        generateName: `${job.metadata.name}-`,
+        namespace: job.metadata.namespace,
+        labels: { ...(template?.metadata?.labels ?? {}) },
+        annotations: { ...(template?.metadata?.annotations ?? {}) },
+        finalizers: [...(template?.metadata?.finalizers ?? []), JOB_TRACKING_FINALIZER],
+        ownerReferences: [controllerRefTo(job, 'batch/v1', 'Job')],
+      },
+      spec: structuredClone(template?.spec ?? { containers: [] }) as PodObject['spec'],
+    };
+    try {
+      const created = await this.d.api.create<PodObject>(PODS, pod, { namespace: job.metadata.namespace });
+      this.d.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+    } catch (e) {
+      this.d.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  private async deletePods(job: JobObject, pods: PodObject[]): Promise<void> {
+    for (const pod of pods) {
+      try {
+        await this.d.api.delete(PODS, pod.metadata.name ?? '', {
+          namespace: pod.metadata.namespace,
+          preconditions: { uid: pod.metadata.uid },
+        });
+        this.d.events.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+      } catch (e) {
+        if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) throw e;
+      }
+    }
+  }
+
+  /** Drops the tracking finalizer once the pod's outcome is in the status. */
+  private async releasePod(pod: PodObject): Promise<void> {
+    if (!(pod.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER)) return;
+    const copy = structuredClone(pod) as PodObject;
+    copy.metadata.finalizers = (copy.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
+    try {
+      await this.d.api.update(PODS, copy);
+    } catch (e) {
+      if (!isStatusError(e, 'NotFound')) throw e;
+    }
+  }
+
+  private requeueForDeadline(key: string, job: JobObject, status: JobStatus, now: number): void {
+    const deadline = job.spec?.activeDeadlineSeconds;
+    const start = status.startTime ? Date.parse(status.startTime) : Number.NaN;
+    if (deadline === undefined || Number.isNaN(start)) return;
+    this.d.queue.addAfter(key, Math.max(0, start + deadline * 1000 - now) + 100);
+  }
+
+  /** ttlSecondsAfterFinished: delete the job (and, in the background, its pods) when due. */
+  private async expireFinished(job: JobObject, now: number): Promise<void> {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    if (ttl === undefined || ttl === null) return;
+    const finished = condition(job.status, 'Complete') ?? condition(job.status, 'Failed');
+    const at = Date.parse(job.status?.completionTime ?? finished?.lastTransitionTime ?? '');
+    if (Number.isNaN(at)) return;
+    const due = at + ttl * 1000 - now;
+    if (due > 0) {
+      this.d.queue.addAfter(keyOf(job), due + 100);
+      return;
+    }
+    try {
+      await this.d.api.delete(JOBS, job.metadata.name ?? '', {
+        namespace: job.metadata.namespace,
+        propagationPolicy: 'Background',
+        preconditions: { uid: job.metadata.uid },
+      });
+      this.d.log.info({ job: keyOf(job) }, 'deleted finished job after its TTL');
+    } catch (e) {
+      if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) throw e;
+    }
+  }
+
+  private async writeStatus(job: JobObject, status: JobStatus): Promise<void> {
+    const plain = (v: unknown) => JSON.parse(JSON.stringify(v ?? {}));
+    if (isDeepStrictEqual(plain(status), plain(job.status))) return;
+    try {
+      await this.d.api.updateStatus(JOBS, { ...structuredClone(job), status } as JobObject);
+    } catch (e) {
+      if (!isStatusError(e, 'NotFound')) throw e;
+    }
+  }
+}
+
+function setTrue(status: JobStatus, type: string, reason: string, message: string, now: string): void {
+  if (condition(status, type)) return;
+  status.conditions = [
+    ...(status.conditions ?? []).filter((c) => c.type !== type),
+    { type, status: 'True', reason, message, lastProbeTime: now, lastTransitionTime: now },
+  ];
+}
+
+/** The job entry; tests shorten the failure back-off. */
+export function jobEntry(opts: { backoffBaseMs?: number } = {}): ControllerEntry {
+  return {
+    name: 'job',
+    aliases: ['job-controller'],
+    start(ctx) {
+      const jobs = ctx.informers.informerFor<JobObject>(JOBS);
+      const pods = ctx.informers.informerFor<PodObject>(PODS);
+      const queue = ctx.newQueue();
+      const expectations = new Expectations(ctx.clock);
+      jobs.addEventHandler({
+        onAdd: (j) => queue.add(keyOf(j)),
+        onUpdate: (_o, j) => queue.add(keyOf(j)),
+        onDelete: (j) => {
+          expectations.forget(keyOf(j));
+          queue.add(keyOf(j));
+        },
+      });
+      const ownerKey = (pod: PodObject): string | undefined => {
+        const ref = controllerRefOf(pod);
+        return ref?.kind === 'Job' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
+      };
+      pods.addEventHandler({
+        onAdd: (pod) => {
+          const k = ownerKey(pod);
+          if (!k) return;
+          expectations.creationObserved(k);
+          queue.add(k);
+        },
+        onUpdate: (_o, pod) => {
+          const k = ownerKey(pod);
+          if (k) queue.add(k);
+        },
+        onDelete: (pod) => {
+          const k = ownerKey(pod);
+          if (k) queue.add(k);
+        },
+      });
+      ctx.runWorkers(
+        queue,
+        new JobController({
+          jobs: jobs.store,
+          pods: pods.store,
+          api: ctx.api,
+          expectations,
+          events: ctx.events,
+          queue,
+          clock: ctx.clock,
+          log: ctx.log,
+          backoffBaseMs: opts.backoffBaseMs,
+        }),
+      );
+    },
+  };
+}
