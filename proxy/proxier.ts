@@ -7,6 +7,7 @@ import { staleUdpFlows } from './conntrack.js';
 import { EndpointsChangeTracker } from './endpoints-change-tracker.js';
 import { proxyMetrics } from './metrics.js';
 import { ServiceChangeTracker } from './service-change-tracker.js';
+import { type ServiceHealthServer, serviceHealthOf } from './service-health.js';
 import { buildProxyState, type ProxyState, type ServicePortsCache } from './service-port-map.js';
 import { SyncRunner } from './sync-runner.js';
 
@@ -15,6 +16,8 @@ export interface ProxierOptions {
   log: Logger;
   /** This node's name: endpoints on it serve Local traffic policies. */
   nodeName: string;
+  /** Answers healthCheckNodePorts; none when absent. */
+  serviceHealth?: ServiceHealthServer;
   clock?: Clock;
   /** Default 1 s. */
   minSyncPeriodMs?: number;
@@ -57,8 +60,9 @@ export class Proxier {
     this.runner.start();
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    await this.opts.serviceHealth?.close();
   }
 
   onServiceChange(previous: Service | undefined, current: Service | undefined): void {
@@ -142,6 +146,7 @@ export class Proxier {
         this.opts.log.warn({ err: e, flows: stale.length }, 'clearing stale UDP conntrack entries failed');
       });
     }
+    await this.opts.serviceHealth?.update(serviceHealthOf(state, this.opts.nodeName));
     const end = this.clock.now();
     this.lastSuccess = end;
     this.syncs++;

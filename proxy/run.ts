@@ -8,6 +8,7 @@ import type { ApiClient, ResourceRef } from '../client/rest-client.js';
 import { createBackend, type ProxyMode } from './backend.js';
 import { startHealthServer } from './health-server.js';
 import { Proxier } from './proxier.js';
+import { ServiceHealthServer } from './service-health.js';
 
 export interface ProxyOptions {
   api: ApiClient;
@@ -24,6 +25,8 @@ export interface ProxyOptions {
   serveAddresses?: string[];
   /** /healthz fails when a change has waited this long. Default 60 s. */
   staleAfterMs?: number;
+  /** Address healthCheckNodePorts listen on. Default 0.0.0.0; empty disables them. */
+  healthCheckAddress?: string;
   /** Called once the proxier exists. */
   onStarted?: (proxier: Proxier) => void;
 }
@@ -43,11 +46,13 @@ export async function startProxy(opts: ProxyOptions): Promise<void> {
     clusterCidr: opts.clusterCidr,
     netns: opts.netns,
   });
+  const hcAddress = opts.healthCheckAddress ?? '0.0.0.0';
   const proxier = new Proxier({
     backend,
     log,
     nodeName: opts.nodeName,
     minSyncPeriodMs: opts.minSyncPeriodMs,
+    serviceHealth: hcAddress ? new ServiceHealthServer(log, hcAddress) : undefined,
   });
   const services = new Informer<Service>(opts.api, resource('', 'services'), { log });
   const slices = new Informer<EndpointSlice>(opts.api, resource('discovery.k8s.io', 'endpointslices'), {

@@ -82,6 +82,7 @@ describe.each(['nftables', 'iptables'] as const)('skiff proxy (%s) against a rea
       minSyncPeriodMs: 100,
       netns: lab.node,
       serveAddresses: [`127.0.0.1:${healthPort}`],
+      healthCheckAddress: '127.0.0.1',
     });
     const svc = await api.create<Service>(
       SERVICES,
