@@ -16,6 +16,7 @@ import { garbageCollectorEntry } from './garbage-collector.js';
 import { InformerFactory } from './informer-factory.js';
 import { jobEntry } from './job-controller.js';
 import { namespaceEntry } from './namespace-controller.js';
+import { nodeLifecycleEntry } from './node-lifecycle-controller.js';
 import { podGcDefaultEntry } from './podgc-controller.js';
 import { replicaSetEntry } from './replicaset-controller.js';
 import { runWorkers } from './run-workers.js';
@@ -33,6 +34,7 @@ export const CONTROLLERS: readonly ControllerEntry[] = [
   endpointSliceEntry,
   podGcDefaultEntry,
   jobEntry(),
+  nodeLifecycleEntry(),
 ];
 
 export const LEASE_NAMESPACE = 'kube-system';

@@ -17,3 +17,4 @@ export const REPLICA_SETS = resource('apps', 'replicasets');
 export const DEPLOYMENTS = resource('apps', 'deployments');
 export const ENDPOINT_SLICES = resource('discovery.k8s.io', 'endpointslices');
 export const JOBS = resource('batch', 'jobs');
+export const LEASES = resource('coordination.k8s.io', 'leases');

@@ -9,6 +9,7 @@ import {
   startControllerManager,
 } from '../../../control-plane/controllers/controller-manager.js';
 import { jobEntry } from '../../../control-plane/controllers/job-controller.js';
+import { nodeLifecycleEntry } from '../../../control-plane/controllers/node-lifecycle-controller.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 export const res = (plural: string, group = '') => {
@@ -190,7 +191,14 @@ export async function startCluster(controllers: string[] = ['*']): Promise<Clust
   let abort = new AbortController();
   const start = (): Promise<void> => {
     // Job back-off shortened so that failure tests take moments, not minutes.
-    const entries = CONTROLLERS.map((e) => (e.name === 'job' ? jobEntry({ backoffBaseMs: 200 }) : e));
+    // and node heartbeats judged within seconds.
+    const entries = CONTROLLERS.map((e) =>
+      e.name === 'job'
+        ? jobEntry({ backoffBaseMs: 200 })
+        : e.name === 'nodelifecycle'
+          ? nodeLifecycleEntry({ gracePeriodMs: 3000, monitorPeriodMs: 500 })
+          : e,
+    );
     const run = startControllerManager({ api, log, signal: abort.signal, controllers, entries });
     run.catch((e) => {
       process.stderr.write(`controller-manager failed: ${String(e)}\n`);

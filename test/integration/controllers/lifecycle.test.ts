@@ -273,3 +273,100 @@ describe('job controller', () => {
     );
   });
 });
+
+describe('node lifecycle controller', () => {
+  const LEASES = res('leases', 'coordination.k8s.io');
+  const now = () => new Date().toISOString();
+
+  async function hollowNode(name: string): Promise<void> {
+    const t = now().replace(/\.\d+Z$/, 'Z');
+    const node = await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name } });
+    await c.api.updateStatus(res('nodes'), {
+      ...node,
+      status: {
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            lastHeartbeatTime: t,
+            lastTransitionTime: t,
+          },
+        ],
+      },
+    });
+    await c.api.create(
+      LEASES,
+      {
+        metadata: { name },
+        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now() },
+      } as KubeObject,
+      { namespace: 'kube-node-lease' },
+    );
+  }
+
+  async function renew(name: string): Promise<void> {
+    const lease = await c.api.get(LEASES, name, { namespace: 'kube-node-lease' });
+    await c.api.update(LEASES, { ...lease, spec: { ...(lease.spec as object), renewTime: now() } });
+  }
+
+  it('marks a silent node Unknown, taints it and evicts pods after their toleration', async () => {
+    await hollowNode('node-a');
+    await hollowNode('node-b');
+    const heartbeat = setInterval(() => void renew('node-b').catch(() => {}), 500);
+    try {
+      const pod = (name: string, tolerations: unknown[]) =>
+        ({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, labels: { evict: 'test' } },
+          spec: { nodeName: 'node-a', tolerations, containers: [{ name: 'app', image: 'busybox' }] },
+        }) as KubeObject;
+      await c.api.create(
+        res('pods'),
+        pod('evictee', [
+          {
+            key: 'node.kubernetes.io/unreachable',
+            operator: 'Exists',
+            effect: 'NoExecute',
+            tolerationSeconds: 1,
+          },
+        ]),
+        { namespace: 'default' },
+      );
+      await c.api.create(res('pods'), pod('stayer', [{ operator: 'Exists' }]), { namespace: 'default' });
+      type N = KubeObject & {
+        spec?: { taints?: { key: string; effect: string }[] };
+        status?: { conditions?: { type: string; status: string; reason?: string }[] };
+      };
+      const tainted = await until(
+        async () => {
+          const n = await c.api.get<N>(res('nodes'), 'node-a');
+          const unreachable = (n.spec?.taints ?? []).some(
+            (t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute',
+          );
+          return unreachable ? n : undefined;
+        },
+        'unreachable taint',
+        20_000,
+      );
+      expect(tainted.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+      });
+      await until(
+        () => gone(c.api.get(res('pods'), 'evictee', { namespace: 'default' })),
+        'evicted pod',
+        15_000,
+      );
+      expect(
+        (await c.api.get(res('pods'), 'stayer', { namespace: 'default' })).metadata.deletionTimestamp,
+      ).toBeUndefined();
+      const b = await c.api.get<N>(res('nodes'), 'node-b');
+      expect(b.status?.conditions?.find((x) => x.type === 'Ready')?.status).toBe('True');
+      expect(b.spec?.taints ?? []).toHaveLength(0);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+});
