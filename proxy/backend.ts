@@ -118,7 +118,8 @@ export class NftablesBackend implements ProxyBackend {
     }
     const t1 = performance.now();
     try {
-      await runTool('nft', ['-f', '-'], text, this.opts.netns);
+      // A partial sync of services that have no rules either side has nothing to write.
+      if (text.trim() !== '') await runTool('nft', ['-f', '-'], text, this.opts.netns);
     } catch (e) {
       // List the table again and rewrite it whole on the retry.
       this.snapshot = undefined;
