@@ -57,11 +57,13 @@ describe('replicaset controller', () => {
   });
 
   it('adopts matching orphans and releases pods that stop matching', async () => {
+    // The orphan runs on a node and is ready, so that if the set briefly has one pod too many
+    // (its cache may see the orphan late) it is the last one to be deleted.
     const orphan = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'orphan', labels: { app: 'adopt' } },
-      spec: podTemplate({}).spec,
+      spec: podTemplate({}, 'node-1').spec,
     };
     await c.api.create(res('pods'), orphan as KubeObject, { namespace: 'default' });
     await c.api.create(res('replicasets', 'apps'), rs('adopt', 2), { namespace: 'default' });
