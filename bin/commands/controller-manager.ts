@@ -7,6 +7,7 @@ interface ControllerManagerFlags {
   kubeconfig?: string;
   controllers: string;
   leaderElect: boolean;
+  clusterCidr: string;
 }
 
 /** `skiff controller-manager`: the controllers as their own process, talking to the API. */
@@ -38,6 +39,11 @@ export function controllerManagerCommand(): Command {
         .default(true)
         .argParser((v: string) => v !== 'false'),
     )
+    .addOption(
+      new Option('--cluster-cidr <cidr>', '(networking) pod CIDR range, a /24 per node')
+        .env('SKIFF_CLUSTER_CIDR')
+        .default('10.244.0.0/16'),
+    )
     .action(async (flags: ControllerManagerFlags) => {
       const log = rootLogger();
       const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig ?? defaultKubeconfigPath() }), {
@@ -53,6 +59,7 @@ export function controllerManagerCommand(): Command {
           signal: stop.signal,
           controllers: flags.controllers.split(','),
           leaderElect: flags.leaderElect,
+          clusterCidr: flags.clusterCidr,
         });
       } finally {
         await api.close();

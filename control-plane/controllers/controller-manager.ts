@@ -16,6 +16,7 @@ import { garbageCollectorEntry } from './garbage-collector.js';
 import { InformerFactory } from './informer-factory.js';
 import { jobEntry } from './job-controller.js';
 import { namespaceEntry } from './namespace-controller.js';
+import { nodeIpamEntry } from './node-ipam-controller.js';
 import { nodeLifecycleEntry } from './node-lifecycle-controller.js';
 import { podGcDefaultEntry } from './podgc-controller.js';
 import { replicaSetEntry } from './replicaset-controller.js';
@@ -24,18 +25,23 @@ import { selectControllers } from './select-controllers.js';
 import { serviceAccountEntry } from './serviceaccount-controller.js';
 
 /** Every controller this manager knows, in start order. */
-export const CONTROLLERS: readonly ControllerEntry[] = [
-  namespaceEntry,
-  serviceAccountEntry,
-  garbageCollectorEntry,
-  replicaSetEntry,
-  deploymentEntry,
-  endpointsEntry,
-  endpointSliceEntry,
-  podGcDefaultEntry,
-  jobEntry(),
-  nodeLifecycleEntry(),
-];
+export function defaultControllers(opts: { clusterCidr?: string } = {}): ControllerEntry[] {
+  return [
+    namespaceEntry,
+    serviceAccountEntry,
+    garbageCollectorEntry,
+    replicaSetEntry,
+    deploymentEntry,
+    endpointsEntry,
+    endpointSliceEntry,
+    podGcDefaultEntry,
+    jobEntry(),
+    nodeLifecycleEntry(),
+    nodeIpamEntry({ clusterCidr: opts.clusterCidr }),
+  ];
+}
+
+export const CONTROLLERS: readonly ControllerEntry[] = defaultControllers();
 
 export const LEASE_NAMESPACE = 'kube-system';
 export const LEASE_NAME = 'kube-controller-manager';
@@ -53,6 +59,8 @@ export interface ControllerManagerOptions {
   /** Workers per controller. Default 5. */
   workers?: number;
   clock?: Clock;
+  /** Pod CIDRs for nodes (node IPAM). Default 10.244.0.0/16, a /24 per node. */
+  clusterCidr?: string;
   /** Overrides the entry list (tests). */
   entries?: readonly ControllerEntry[];
   /** Leader election timing (tests shorten it). */
@@ -67,7 +75,10 @@ export interface ControllerManagerOptions {
  * rejects at once for an invalid controller selection.
  */
 export async function startControllerManager(opts: ControllerManagerOptions): Promise<void> {
-  const selected = selectControllers(opts.entries ?? CONTROLLERS, opts.controllers ?? ['*']);
+  const selected = selectControllers(
+    opts.entries ?? defaultControllers({ clusterCidr: opts.clusterCidr }),
+    opts.controllers ?? ['*'],
+  );
   const log = opts.log.child({ component: 'controller-manager' });
   log.info({ controllers: selected.map((e) => e.name) }, 'controllers selected');
   if (!opts.leaderElect) {

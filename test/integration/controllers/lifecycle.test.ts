@@ -370,3 +370,17 @@ describe('node lifecycle controller', () => {
     }
   });
 });
+
+describe('node IPAM controller', () => {
+  it('gives every node its own /24 from the cluster CIDR', async () => {
+    await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ipam-1' } });
+    await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ipam-2' } });
+    const cidrs = await until(async () => {
+      const nodes = (await c.api.list<KubeObject & { spec?: { podCIDR?: string } }>(res('nodes'))).items;
+      const all = nodes.map((n) => n.spec?.podCIDR);
+      return all.every(Boolean) ? all : undefined;
+    }, 'pod CIDRs on all nodes');
+    expect(new Set(cidrs).size).toBe(cidrs.length);
+    for (const cidr of cidrs) expect(cidr).toMatch(/^10\.244\.\d+\.0\/24$/);
+  });
+});
