@@ -12,6 +12,7 @@ import type { ControllerContext, ControllerEntry } from './controller-context.js
 import { deploymentEntry } from './deployment-controller.js';
 import { endpointsEntry } from './endpoints-controller.js';
 import { endpointSliceEntry } from './endpointslice-controller.js';
+import { endpointSliceMirroringEntry } from './endpointslice-mirroring-controller.js';
 import { garbageCollectorEntry } from './garbage-collector.js';
 import { InformerFactory } from './informer-factory.js';
 import { jobEntry } from './job-controller.js';
@@ -34,6 +35,7 @@ export function defaultControllers(opts: { clusterCidr?: string } = {}): Control
     deploymentEntry,
     endpointsEntry,
     endpointSliceEntry,
+    endpointSliceMirroringEntry,
     podGcDefaultEntry,
     jobEntry(),
     nodeLifecycleEntry(),

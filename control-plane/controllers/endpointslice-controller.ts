@@ -1,8 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import type { Service } from 'kubernetes-types/core/v1.js';
-import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1.js';
+import type { Endpoint, EndpointPort } from 'kubernetes-types/discovery/v1.js';
 import type { Logger } from 'pino';
-import { isStatusError } from '../../api/errors.js';
 import { type KubeObject, splitKey } from '../../api/object.js';
 import type { ApiClient, Store, WorkQueue } from '../../client/index.js';
 import type { ControllerEntry } from './controller-context.js';
@@ -18,20 +16,18 @@ import {
   podsForService,
   TRIGGER_TIME_ANNOTATION,
 } from './service-pods.js';
+import {
+  MANAGED_BY_LABEL,
+  SERVICE_NAME_LABEL,
+  type SliceContent,
+  type SliceObject,
+  SliceWriter,
+} from './slice-writer.js';
 
 type ServiceObject = Service & KubeObject;
-type SliceObject = EndpointSlice & KubeObject;
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'endpointslice-controller.k8s.io';
 export const MAX_ENDPOINTS_PER_SLICE = 100;
-
-/** What one slice should hold. */
-export interface SliceContent {
-  ports: EndpointPort[];
-  endpoints: Endpoint[];
-}
 
 function portKey(p: EndpointPort): string {
   return `${p.name ?? ''}/${p.port}/${p.protocol ?? 'TCP'}/${p.appProtocol ?? ''}`;
@@ -100,16 +96,10 @@ export function planSlices(
   return out;
 }
 
-function sameContent(slice: SliceObject, want: SliceContent): boolean {
-  const norm = (v: unknown) => JSON.parse(JSON.stringify(v ?? []));
-  return (
-    isDeepStrictEqual(norm(slice.endpoints), norm(want.endpoints)) &&
-    isDeepStrictEqual(norm(slice.ports), norm(want.ports))
-  );
-}
-
 /** Keeps discovery.k8s.io/v1 EndpointSlices for each Service with a selector. */
 export class EndpointSliceController {
+  private readonly writer: SliceWriter;
+
   constructor(
     private readonly d: {
       services: Store<ServiceObject>;
@@ -119,117 +109,34 @@ export class EndpointSliceController {
       queue: WorkQueue<string>;
       log: Logger;
     },
-  ) {}
-
-  /** Slices this controller wrote per service, by name: the resourceVersion written or `deleted`. */
-  private readonly written = new Map<string, Map<string, string>>();
-
-  /** True while the cache has not yet seen every slice write of the service. */
-  private stale(key: string, namespace: string): boolean {
-    const writes = this.written.get(key);
-    if (!writes) return false;
-    for (const [name, rv] of writes) {
-      const cached = this.d.slices.get(`${namespace}/${name}`);
-      if (
-        rv === 'deleted'
-          ? cached !== undefined
-          : !cached || Number(cached.metadata.resourceVersion) < Number(rv)
-      ) {
-        return true;
-      }
-    }
-    this.written.delete(key);
-    return false;
-  }
-
-  private record(key: string, name: string, rv: string): void {
-    let writes = this.written.get(key);
-    if (!writes) {
-      writes = new Map();
-      this.written.set(key, writes);
-    }
-    writes.set(name, rv);
-  }
-
-  private slicesOf(namespace: string, name: string): SliceObject[] {
-    return this.d.slices
-      .byIndex('namespace', namespace)
-      .filter(
-        (s) =>
-          s.metadata.labels?.[SERVICE_NAME_LABEL] === name &&
-          s.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY,
-      );
+  ) {
+    this.writer = new SliceWriter(d.api, d.slices, MANAGED_BY);
   }
 
   async sync(key: string): Promise<void> {
     const { namespace, name } = splitKey(key);
-    if (this.stale(key, namespace)) {
+    if (this.writer.stale(key, namespace)) {
       // Acting on a cache that misses our own writes would duplicate slices: wait for it.
       this.d.queue.addAfter(key, 100);
       return;
     }
     const svc = this.d.services.get(key);
-    const existing = this.slicesOf(namespace, name).filter((s) => !s.metadata.deletionTimestamp);
-    if (!svc?.spec?.selector) {
-      if (!svc) for (const s of existing) await this.remove(key, s);
+    if (!svc) {
+      await this.writer.removeAll(key, namespace, name);
       return;
     }
+    if (!svc.spec?.selector) return;
     const pods = podsForService(svc, this.d.pods);
-    const wanted = planSlices(svc, pods);
     const trigger = lastChangeTriggerTime(svc, pods);
-    const labels: Record<string, string> = {
-      ...(svc.metadata.labels ?? {}),
-      [SERVICE_NAME_LABEL]: name,
-      [MANAGED_BY_LABEL]: MANAGED_BY,
-    };
-    // Keep slices whose content is already right; reuse the rest for what is still missing.
-    const unmatched = [...existing];
-    const missing: SliceContent[] = [];
-    for (const w of wanted) {
-      const i = unmatched.findIndex(
-        (s) => sameContent(s, w) && isDeepStrictEqual(s.metadata.labels ?? {}, labels),
-      );
-      if (i >= 0) unmatched.splice(i, 1);
-      else missing.push(w);
-    }
-    for (const w of missing) {
-      const reuse = unmatched.shift();
-      const annotations: Record<string, string> = { ...(reuse?.metadata.annotations ?? {}) };
-      if (trigger) annotations[TRIGGER_TIME_ANNOTATION] = trigger;
-      const body: SliceObject = {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: reuse
-          ? { ...structuredClone(reuse.metadata), labels, annotations }
-          : {
-              generateName: `${name}-`,
-              namespace,
-              labels,
-              annotations,
-              ownerReferences: [controllerRefTo(svc, 'v1', 'Service')],
-            },
-        addressType: svc.spec.ipFamilies?.[0] === 'IPv6' ? 'IPv6' : 'IPv4',
-        endpoints: w.endpoints,
-        ports: w.ports,
-      };
-      const saved = reuse
-        ? await this.d.api.update<SliceObject>(ENDPOINT_SLICES, body)
-        : await this.d.api.create<SliceObject>(ENDPOINT_SLICES, body, { namespace });
-      this.record(key, saved.metadata.name ?? '', saved.metadata.resourceVersion ?? '0');
-    }
-    for (const s of unmatched) await this.remove(key, s);
-  }
-
-  private async remove(key: string, slice: SliceObject): Promise<void> {
-    this.record(key, slice.metadata.name ?? '', 'deleted');
-    try {
-      await this.d.api.delete(ENDPOINT_SLICES, slice.metadata.name ?? '', {
-        namespace: slice.metadata.namespace,
-        preconditions: { uid: slice.metadata.uid },
-      });
-    } catch (e) {
-      if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) throw e;
-    }
+    await this.writer.reconcile(key, {
+      namespace,
+      serviceName: name,
+      wanted: planSlices(svc, pods),
+      labels: { ...(svc.metadata.labels ?? {}) },
+      annotations: trigger ? { [TRIGGER_TIME_ANNOTATION]: trigger } : {},
+      owner: controllerRefTo(svc, 'v1', 'Service'),
+      addressType: svc.spec.ipFamilies?.[0] === 'IPv6' ? 'IPv6' : 'IPv4',
+    });
   }
 }
 

@@ -303,6 +303,58 @@ describe('deployment progress and restarts', () => {
 });
 
 describe('endpoints and endpointslice controllers', () => {
+  it('mirrors Endpoints of a selector-less Service into slices', async () => {
+    await c.api.create(
+      res('services'),
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'manual' },
+        spec: { ports: [{ name: 'db', port: 5432 }] },
+      } as KubeObject,
+      { namespace: 'default' },
+    );
+    await c.api.create(
+      res('endpoints'),
+      {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: 'manual', labels: { team: 'b' } },
+        subsets: [
+          {
+            addresses: [{ ip: '192.0.2.10' }],
+            notReadyAddresses: [{ ip: '192.0.2.11' }],
+            ports: [{ name: 'db', port: 5432 }],
+          },
+        ],
+      } as KubeObject,
+      { namespace: 'default' },
+    );
+    type Slice = EndpointSlice & KubeObject;
+    const slice = await until(async () => {
+      const list = await c.api.list<Slice>(res('endpointslices', 'discovery.k8s.io'), {
+        namespace: 'default',
+        labelSelector: 'kubernetes.io/service-name=manual',
+      });
+      return list.items[0];
+    }, 'mirrored slice');
+    expect(slice.metadata.labels).toMatchObject({
+      team: 'b',
+      'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io',
+    });
+    expect(slice.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Endpoints', name: 'manual' });
+    expect(slice.ports).toEqual([{ name: 'db', port: 5432, protocol: 'TCP' }]);
+    expect(slice.endpoints.map((e) => [e.addresses[0], e.conditions?.ready])).toEqual([
+      ['192.0.2.10', true],
+      ['192.0.2.11', false],
+    ]);
+    const kube = await c.api.list<Slice>(res('endpointslices', 'discovery.k8s.io'), {
+      namespace: 'default',
+      labelSelector: 'endpointslice.kubernetes.io/managed-by=endpointslicemirroring-controller.k8s.io',
+    });
+    expect(kube.items.map((s) => s.metadata.labels?.['kubernetes.io/service-name'])).toEqual(['manual']);
+  });
+
   it('follow pod readiness with named ports', async () => {
     const notReady = new Set<string>();
     c.kubelet.ready = (p) => !notReady.has(p.metadata.name ?? '');
