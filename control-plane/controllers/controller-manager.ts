@@ -9,6 +9,7 @@ import {
   WorkQueue,
 } from '../../client/index.js';
 import type { ControllerContext, ControllerEntry } from './controller-context.js';
+import { cronJobEntry } from './cronjob-controller.js';
 import { deploymentEntry } from './deployment-controller.js';
 import { endpointsEntry } from './endpoints-controller.js';
 import { endpointSliceEntry } from './endpointslice-controller.js';
@@ -38,6 +39,7 @@ export function defaultControllers(opts: { clusterCidr?: string } = {}): Control
     endpointSliceMirroringEntry,
     podGcDefaultEntry,
     jobEntry(),
+    cronJobEntry,
     nodeLifecycleEntry(),
     nodeIpamEntry({ clusterCidr: opts.clusterCidr }),
   ];

@@ -18,3 +18,4 @@ export const DEPLOYMENTS = resource('apps', 'deployments');
 export const ENDPOINT_SLICES = resource('discovery.k8s.io', 'endpointslices');
 export const JOBS = resource('batch', 'jobs');
 export const LEASES = resource('coordination.k8s.io', 'leases');
+export const CRON_JOBS = resource('batch', 'cronjobs');
