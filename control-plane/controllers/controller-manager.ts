@@ -10,6 +10,7 @@ import {
 } from '../../client/index.js';
 import type { ControllerContext, ControllerEntry } from './controller-context.js';
 import { cronJobEntry } from './cronjob-controller.js';
+import { daemonSetEntry } from './daemonset-controller.js';
 import { deploymentEntry } from './deployment-controller.js';
 import { endpointsEntry } from './endpoints-controller.js';
 import { endpointSliceEntry } from './endpointslice-controller.js';
@@ -34,6 +35,7 @@ export function defaultControllers(opts: { clusterCidr?: string } = {}): Control
     garbageCollectorEntry,
     replicaSetEntry,
     deploymentEntry,
+    daemonSetEntry,
     endpointsEntry,
     endpointSliceEntry,
     endpointSliceMirroringEntry,

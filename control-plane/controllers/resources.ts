@@ -19,3 +19,4 @@ export const ENDPOINT_SLICES = resource('discovery.k8s.io', 'endpointslices');
 export const JOBS = resource('batch', 'jobs');
 export const LEASES = resource('coordination.k8s.io', 'leases');
 export const CRON_JOBS = resource('batch', 'cronjobs');
+export const DAEMON_SETS = resource('apps', 'daemonsets');

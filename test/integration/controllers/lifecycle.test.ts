@@ -274,42 +274,37 @@ describe('job controller', () => {
   });
 });
 
+const LEASES = res('leases', 'coordination.k8s.io');
+const now = () => new Date().toISOString();
+
+async function hollowNode(name: string, labels: Record<string, string> = {}): Promise<void> {
+  const t = now().replace(/\.\d+Z$/, 'Z');
+  await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
+  // Other controllers (IPAM) write the node too: on a conflict, try again on the latest version.
+  const ready = [
+    { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: t, lastTransitionTime: t },
+  ];
+  await until(async () => {
+    const node = await c.api.get(res('nodes'), name);
+    await c.api.updateStatus(res('nodes'), { ...node, status: { conditions: ready } });
+    return true;
+  }, `status of node ${name}`);
+  await c.api.create(
+    LEASES,
+    {
+      metadata: { name },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now() },
+    } as KubeObject,
+    { namespace: 'kube-node-lease' },
+  );
+}
+
+async function renew(name: string): Promise<void> {
+  const lease = await c.api.get(LEASES, name, { namespace: 'kube-node-lease' });
+  await c.api.update(LEASES, { ...lease, spec: { ...(lease.spec as object), renewTime: now() } });
+}
+
 describe('node lifecycle controller', () => {
-  const LEASES = res('leases', 'coordination.k8s.io');
-  const now = () => new Date().toISOString();
-
-  async function hollowNode(name: string): Promise<void> {
-    const t = now().replace(/\.\d+Z$/, 'Z');
-    const node = await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name } });
-    await c.api.updateStatus(res('nodes'), {
-      ...node,
-      status: {
-        conditions: [
-          {
-            type: 'Ready',
-            status: 'True',
-            reason: 'KubeletReady',
-            lastHeartbeatTime: t,
-            lastTransitionTime: t,
-          },
-        ],
-      },
-    });
-    await c.api.create(
-      LEASES,
-      {
-        metadata: { name },
-        spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now() },
-      } as KubeObject,
-      { namespace: 'kube-node-lease' },
-    );
-  }
-
-  async function renew(name: string): Promise<void> {
-    const lease = await c.api.get(LEASES, name, { namespace: 'kube-node-lease' });
-    await c.api.update(LEASES, { ...lease, spec: { ...(lease.spec as object), renewTime: now() } });
-  }
-
   it('marks a silent node Unknown, taints it and evicts pods after their toleration', async () => {
     await hollowNode('node-a');
     await hollowNode('node-b');
@@ -382,5 +377,72 @@ describe('node IPAM controller', () => {
     }, 'pod CIDRs on all nodes');
     expect(new Set(cidrs).size).toBe(cidrs.length);
     for (const cidr of cidrs) expect(cidr).toMatch(/^10\.244\.\d+\.0\/24$/);
+  });
+});
+
+describe('daemonset controller', () => {
+  const DAEMON_SETS = res('daemonsets', 'apps');
+  type DS = KubeObject & {
+    status?: { desiredNumberScheduled?: number; updatedNumberScheduled?: number; numberAvailable?: number };
+  };
+
+  it('runs one pod per matching node, follows node labels and rolls out', async () => {
+    await hollowNode('ds-1', { role: 'edge' });
+    await hollowNode('ds-2');
+    const heartbeat = setInterval(() => {
+      void renew('ds-1').catch(() => {});
+      void renew('ds-2').catch(() => {});
+    }, 500);
+    try {
+      await c.api.create(
+        DAEMON_SETS,
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          metadata: { name: 'agent' },
+          spec: {
+            selector: { matchLabels: { app: 'agent' } },
+            template: {
+              metadata: { labels: { app: 'agent' } },
+              spec: { nodeSelector: { role: 'edge' }, containers: [{ name: 'app', image: 'busybox' }] },
+            },
+          },
+        } as KubeObject,
+        { namespace: 'default' },
+      );
+      const nodesOf = async () =>
+        (await podsOf(c.api, 'default', 'app=agent'))
+          .filter((p) => !p.metadata.deletionTimestamp)
+          .map((p) => p.spec?.nodeName)
+          .sort();
+      await until(async () => (await nodesOf()).join() === 'ds-1', 'pod on ds-1');
+      await c.api.patch(res('nodes'), 'ds-2', { metadata: { labels: { role: 'edge' } } }, 'merge');
+      await until(async () => (await nodesOf()).join() === 'ds-1,ds-2', 'pods on both nodes');
+      expect(
+        (await kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=30s'], undefined, 35_000)).code,
+      ).toBe(0);
+
+      await c.api.patch(
+        DAEMON_SETS,
+        'agent',
+        { spec: { template: { spec: { containers: [{ name: 'app', image: 'busybox:2' }] } } } },
+        'strategic',
+        {
+          namespace: 'default',
+        },
+      );
+      const out = await kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=30s'], undefined, 35_000);
+      expect(out.code).toBe(0);
+      const pods = (await podsOf(c.api, 'default', 'app=agent')).filter((p) => !p.metadata.deletionTimestamp);
+      expect(pods.map((p) => p.spec?.containers[0].image)).toEqual(['busybox:2', 'busybox:2']);
+      const ds = await c.api.get<DS>(DAEMON_SETS, 'agent', { namespace: 'default' });
+      expect(ds.status).toMatchObject({
+        desiredNumberScheduled: 2,
+        updatedNumberScheduled: 2,
+        numberAvailable: 2,
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
   });
 });
