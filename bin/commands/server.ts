@@ -20,6 +20,7 @@ interface ServerFlags {
   serviceNodePortRange: string;
   etcdCompactionSchedule: string;
   disableScheduler?: boolean;
+  disableControllerManager?: boolean;
 }
 
 const opt = (flags: string, description: string, env: string, def?: string) => {
@@ -196,6 +197,13 @@ export function serverCommand(): Command {
         '--disable-scheduler',
         '(components) do not run the scheduler in this process',
         'SKIFF_DISABLE_SCHEDULER',
+      ),
+    )
+    .addOption(
+      opt(
+        '--disable-controller-manager',
+        '(components) do not run the controller-manager in this process',
+        'SKIFF_DISABLE_CONTROLLER_MANAGER',
       ),
     )
     .action((flags: ServerFlags) => runServer(flags, 'server'));

@@ -6,7 +6,7 @@ let server: TestServer;
 let kubectl: (args: string[], stdin?: string, timeoutMs?: number) => Promise<KubectlResult>;
 
 beforeAll(async () => {
-  server = await startSkiffServer();
+  server = await startSkiffServer([], { components: true });
   kubectl = kubectlFor(server.kubeconfig);
 });
 afterAll(async () => {

@@ -32,8 +32,16 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts the built `skiff server` on free loopback ports with its own data dir and embedded etcd. */
-export async function startSkiffServer(extraArgs: string[] = []): Promise<TestServer> {
+/**
+ * Flags that keep `skiff server` to the API alone, so tests of a component run theirs without
+ * the in-process one competing. Pass `{ components: true }` for the whole control plane.
+ */
+export const API_ONLY_FLAGS = ['--disable-scheduler', '--disable-controller-manager'];
+
+export async function startSkiffServer(
+  extraArgs: string[] = [],
+  opts: { components?: boolean } = {},
+): Promise<TestServer> {
   if (!existsSync(join(REPO_ROOT, 'dist/bin/main.js'))) {
     throw new Error('skiff is not built: run `npm run build` (npm test does it) before the e2e suite');
   }
@@ -58,6 +66,7 @@ export async function startSkiffServer(extraArgs: string[] = []): Promise<TestSe
       String(etcdPort),
       '--etcd-peer-port',
       String(peerPort),
+      ...(opts.components ? [] : API_ONLY_FLAGS),
       ...extraArgs,
     ],
     {
