@@ -200,6 +200,19 @@ describe('deployment controller', () => {
       (await kubectl(['rollout', 'status', 'deployment/hist', '--timeout=30s'], undefined, 35_000)).code,
     ).toBe(0);
     await until(async () => (await images()).join() === 'busybox:3', 'pods back on busybox:3');
+
+    const history = await kubectl(['rollout', 'history', 'deployment/hist']);
+    expect(history.code).toBe(0);
+    expect(history.stdout).toMatch(/REVISION/);
+    const before = (await podsOf(c.api, 'default', 'app=hist')).map((p) => p.metadata.name);
+    expect((await kubectl(['rollout', 'restart', 'deployment/hist'])).code).toBe(0);
+    expect(
+      (await kubectl(['rollout', 'status', 'deployment/hist', '--timeout=30s'], undefined, 35_000)).code,
+    ).toBe(0);
+    await until(async () => {
+      const now = (await podsOf(c.api, 'default', 'app=hist')).filter((p) => !p.metadata.deletionTimestamp);
+      return now.length === 1 && !before.includes(now[0].metadata.name);
+    }, 'restarted pod');
   });
 
   it('Recreate: old pods are gone before new ones start; kubectl scale works', async () => {
