@@ -7,19 +7,18 @@ import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
 import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo } from './controller-ref.js';
+import { REVISION_HASH_LABEL, type RevisionObject, syncDaemonSetHistory } from './daemonset-history.js';
 import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
 import { DAEMON_TOLERATIONS, podFitsNode } from './node-eligibility.js';
 import { isPodAvailable, isPodReady } from './pod-state.js';
 import { podTemplateHash } from './pod-template-hash.js';
 import type { PodObject } from './replicaset-controller.js';
-import { DAEMON_SETS, NODES, PODS } from './resources.js';
+import { CONTROLLER_REVISIONS, DAEMON_SETS, NODES, PODS } from './resources.js';
 import { scaledValue } from './rollout-math.js';
 
 export type DaemonSetObject = DaemonSet & KubeObject;
 type NodeObject = Node & KubeObject;
-
-export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
 function byCreation(a: PodObject, b: PodObject): number {
   return (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
@@ -36,6 +35,7 @@ export class DaemonSetController {
       daemonSets: Store<DaemonSetObject>;
       pods: Store<PodObject>;
       nodes: Store<NodeObject>;
+      revisions: Store<RevisionObject>;
       api: ApiClient;
       expectations: Expectations;
       events: EventRecorder;
@@ -66,6 +66,12 @@ export class DaemonSetController {
         .map((n) => n.metadata.name ?? ''),
     );
 
+    if (!ds.metadata.deletionTimestamp) {
+      const inUse = new Set(
+        [...byNode.values()].flat().map((p) => p.metadata.labels?.[REVISION_HASH_LABEL] ?? ''),
+      );
+      await syncDaemonSetHistory(this.d.api, this.d.revisions, ds, hash, inUse);
+    }
     if (this.d.expectations.satisfied(key) && !ds.metadata.deletionTimestamp) {
       const create: string[] = [];
       const remove: PodObject[] = [];
@@ -248,6 +254,7 @@ export const daemonSetEntry: ControllerEntry = {
     const daemonSets = ctx.informers.informerFor<DaemonSetObject>(DAEMON_SETS);
     const pods = ctx.informers.informerFor<PodObject>(PODS);
     const nodes = ctx.informers.informerFor<NodeObject>(NODES);
+    const revisions = ctx.informers.informerFor<RevisionObject>(CONTROLLER_REVISIONS);
     const queue = ctx.newQueue();
     const expectations = new Expectations(ctx.clock);
     daemonSets.addEventHandler({
@@ -288,6 +295,7 @@ export const daemonSetEntry: ControllerEntry = {
         daemonSets: daemonSets.store,
         pods: pods.store,
         nodes: nodes.store,
+        revisions: revisions.store,
         api: ctx.api,
         expectations,
         events: ctx.events,

@@ -20,3 +20,4 @@ export const JOBS = resource('batch', 'jobs');
 export const LEASES = resource('coordination.k8s.io', 'leases');
 export const CRON_JOBS = resource('batch', 'cronjobs');
 export const DAEMON_SETS = resource('apps', 'daemonsets');
+export const CONTROLLER_REVISIONS = resource('apps', 'controllerrevisions');
