@@ -441,6 +441,21 @@ describe('daemonset controller', () => {
         updatedNumberScheduled: 2,
         numberAvailable: 2,
       });
+
+      const history = await kubectl(['rollout', 'history', 'daemonset/agent']);
+      expect(history.code).toBe(0);
+      expect(history.stdout).toMatch(/^1\s/m);
+      expect(history.stdout).toMatch(/^2\s/m);
+      expect((await kubectl(['rollout', 'undo', 'daemonset/agent'])).code).toBe(0);
+      expect(
+        (await kubectl(['rollout', 'status', 'daemonset/agent', '--timeout=30s'], undefined, 35_000)).code,
+      ).toBe(0);
+      await until(async () => {
+        const live = (await podsOf(c.api, 'default', 'app=agent')).filter(
+          (p) => !p.metadata.deletionTimestamp,
+        );
+        return live.length === 2 && live.every((p) => p.spec?.containers[0].image === 'busybox');
+      }, 'pods back on busybox');
     } finally {
       clearInterval(heartbeat);
     }
