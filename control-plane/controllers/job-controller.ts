@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isStatusError } from '../../api/errors.js';
 import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
+import { formatIndexes, parseIndexes } from './completed-indexes.js';
 import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js';
 import { Expectations } from './expectations.js';
@@ -18,6 +19,19 @@ export type JobObject = Job & KubeObject;
 
 /** Pods keep this finalizer until their outcome is counted in the job status. */
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
+
+export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+
+function isIndexed(job: Job): boolean {
+  return job.spec?.completionMode === 'Indexed';
+}
+
+/** The completion index of a pod of an Indexed job. */
+export function indexOf(pod: PodObject): number | undefined {
+  const raw = pod.metadata.annotations?.[COMPLETION_INDEX_ANNOTATION];
+  const n = Number(raw);
+  return raw !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
 
 /** Upstream's pod failure back-off: 10 s doubling up to 6 min. */
 export const DEFAULT_BACKOFF_BASE_MS = 10_000;
@@ -97,6 +111,7 @@ export class JobController {
       failed: new Set(status.uncountedTerminatedPods?.failed ?? []),
     };
     let counted = false;
+    const doneIndexes = parseIndexes(status.completedIndexes);
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? '';
       if (!(pod.metadata.finalizers ?? []).includes(JOB_TRACKING_FINALIZER)) continue;
@@ -105,12 +120,21 @@ export class JobController {
       if (phase === 'Succeeded') {
         uncounted.succeeded.add(uid);
         status.succeeded = (status.succeeded ?? 0) + 1;
+        const index = indexOf(pod);
+        if (isIndexed(job) && index !== undefined && index < (job.spec?.completions ?? 0))
+          doneIndexes.add(index);
         counted = true;
       } else if (phase === 'Failed' || pod.metadata.deletionTimestamp) {
         uncounted.failed.add(uid);
         status.failed = (status.failed ?? 0) + 1;
         counted = true;
       }
+    }
+    if (isIndexed(job)) {
+      // An index that succeeded twice counts once.
+      status.succeeded = doneIndexes.size;
+      const text = formatIndexes(doneIndexes);
+      if (text) status.completedIndexes = text;
     }
     if (counted) {
       status.uncountedTerminatedPods = { succeeded: [...uncounted.succeeded], failed: [...uncounted.failed] };
@@ -164,7 +188,7 @@ export class JobController {
       let error: unknown;
       if (this.d.expectations.satisfied(key)) {
         try {
-          await this.manage(key, job, active, succeeded, failed, now);
+          await this.manage(key, job, active, succeeded, failed, now, doneIndexes);
         } catch (e) {
           error = e;
         }
@@ -204,13 +228,34 @@ export class JobController {
     succeeded: number,
     failed: number,
     now: number,
+    doneIndexes: Set<number>,
   ): Promise<void> {
-    const diff = wantedActive(job, succeeded) - active.length;
+    const indexes: number[] = [];
+    if (isIndexed(job)) {
+      // One pod per index: duplicates and pods of finished indexes go; missing indexes come.
+      const seen = new Set<number>();
+      const extra: PodObject[] = [];
+      for (const pod of active) {
+        const i = indexOf(pod);
+        if (i === undefined || seen.has(i) || doneIndexes.has(i) || i >= (job.spec?.completions ?? 0))
+          extra.push(pod);
+        else seen.add(i);
+      }
+      if (extra.length > 0) {
+        await this.deletePods(job, extra);
+        return;
+      }
+      const room = job.spec?.suspend ? 0 : (job.spec?.parallelism ?? 1) - active.length;
+      for (let i = 0; i < (job.spec?.completions ?? 0) && indexes.length < room; i++) {
+        if (!seen.has(i) && !doneIndexes.has(i)) indexes.push(i);
+      }
+    }
+    const diff = isIndexed(job) ? indexes.length : wantedActive(job, succeeded) - active.length;
     if (diff < 0) {
       await this.deletePods(job, podsToDelete(active, -diff));
       return;
     }
-    if (diff === 0) return;
+    if (diff <= 0) return;
     // After failures, new pods wait for the back-off since the last failure.
     const wait = this.backoffRemaining(job, failed, now);
     if (wait > 0) {
@@ -218,7 +263,8 @@ export class JobController {
       return;
     }
     this.d.expectations.expectCreations(key, diff);
-    const result = await slowStartBatch(diff, 1, () => this.createPod(job));
+    let next = 0;
+    const result = await slowStartBatch(diff, 1, () => this.createPod(job, indexes[next++]));
     for (let i = result.succeeded; i < diff; i++) this.d.expectations.creationObserved(key);
     if (result.error) throw result.error;
   }
@@ -239,20 +285,33 @@ export class JobController {
     return last + failureBackoffMs(failed, this.d.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS) - now;
   }
 
-  private async createPod(job: JobObject): Promise<void> {
+  private async createPod(job: JobObject, index?: number): Promise<void> {
     const template = job.spec?.template;
+    const spec = structuredClone(template?.spec ?? { containers: [] }) as NonNullable<PodObject['spec']>;
+    const annotations: Record<string, string> = { ...(template?.metadata?.annotations ?? {}) };
+    const labels: Record<string, string> = { ...(template?.metadata?.labels ?? {}) };
+    if (index !== undefined) {
+      annotations[COMPLETION_INDEX_ANNOTATION] = String(index);
+      labels[COMPLETION_INDEX_ANNOTATION] = String(index);
+      spec.hostname ??= `${job.metadata.name}-${index}`;
+      const env = {
+        name: 'JOB_COMPLETION_INDEX',
+        valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } },
+      };
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.env = [...(c.env ?? []), env];
+    }
     const pod: PodObject = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
-        generateName: `${job.metadata.name}-`,
+        generateName: index === undefined ? `${job.metadata.name}-` : `${job.metadata.name}-${index}-`,
         namespace: job.metadata.namespace,
-        labels: { ...(template?.metadata?.labels ?? {}) },
-        annotations: { ...(template?.metadata?.annotations ?? {}) },
+        labels,
+        annotations,
         finalizers: [...(template?.metadata?.finalizers ?? []), JOB_TRACKING_FINALIZER],
         ownerReferences: [controllerRefTo(job, 'batch/v1', 'Job')],
       },
-      spec: structuredClone(template?.spec ?? { containers: [] }) as PodObject['spec'],
+      spec,
     };
     try {
       const created = await this.d.api.create<PodObject>(PODS, pod, { namespace: job.metadata.namespace });

@@ -234,6 +234,31 @@ describe('job controller', () => {
     expect(pods).toHaveLength(3);
   });
 
+  it('Indexed: one pod per completion index, completedIndexes in the status', async () => {
+    c.kubelet.outcome = (p) => (p.metadata.labels?.job === 'idx' ? 'succeed' : 'run');
+    await c.api.create(JOBS, job('idx', { completions: 3, parallelism: 3, completionMode: 'Indexed' }), {
+      namespace: 'default',
+    });
+    const out = await kubectl(
+      ['wait', '--for=condition=complete', 'job/idx', '--timeout=30s'],
+      undefined,
+      35_000,
+    );
+    expect(out.code).toBe(0);
+    const j = await c.api.get<JobObject>(JOBS, 'idx', { namespace: 'default' });
+    expect(j.status).toMatchObject({ succeeded: 3, completedIndexes: '0-2' });
+    const pods = await podsOf(c.api, 'default', 'job=idx');
+    const indexes = pods
+      .map((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'])
+      .sort();
+    expect(indexes).toEqual(['0', '1', '2']);
+    for (const p of pods) {
+      const i = p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'];
+      expect(p.spec?.hostname).toBe(`idx-${i}`);
+      expect(p.spec?.containers[0].env?.[0]?.name).toBe('JOB_COMPLETION_INDEX');
+    }
+  });
+
   it('fails after backoffLimit failed pods', async () => {
     c.kubelet.outcome = (p) => (p.metadata.labels?.job === 'bad' ? 'fail' : 'run');
     await c.api.create(JOBS, job('bad', { backoffLimit: 1 }), { namespace: 'default' });

@@ -35,3 +35,15 @@ describe('job arithmetic', () => {
     expect(jobFinished({})).toBe(false);
   });
 });
+
+describe('completed indexes', () => {
+  it('round-trips ranges as upstream writes them', async () => {
+    const { formatIndexes, parseIndexes } = await import(
+      '../../../control-plane/controllers/completed-indexes.js'
+    );
+    expect(formatIndexes([5, 0, 1, 2, 7, 6, 9])).toBe('0-2,5-7,9');
+    expect([...parseIndexes('0-2,5-7,9')]).toEqual([0, 1, 2, 5, 6, 7, 9]);
+    expect(formatIndexes([])).toBe('');
+    expect(parseIndexes(undefined).size).toBe(0);
+  });
+});
