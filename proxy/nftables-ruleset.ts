@@ -105,9 +105,10 @@ function push(f: NftFragment, set: string, el: string): void {
 function addServicePort(f: NftFragment, svc: ServicePortInfo, opts: NftRenderOptions): void {
   const plan = planService(svc, opts.nodeName);
   const p = proto(svc);
-  const svcChain = serviceChainName(svc);
-  const localChain = localChainName(svc);
-  const extChain = externalChainName(svc);
+  const h = `${shortHash(svc.key, 8)}-${suffix(svc)}`;
+  const svcChain = `service-${h}`;
+  const localChain = `local-${h}`;
+  const extChain = `external-${h}`;
   const verdict = (route: 'reject' | 'drop'): string => (route === 'reject' ? 'goto reject-chain' : 'drop');
 
   for (const ip of svc.clusterIPs) {
@@ -324,38 +325,43 @@ export function renderNftablesPartial(
   const newChains = new Map<string, string[]>();
   const oldAffinity = new Set<string>();
   const newAffinity = new Map<string, number>();
+  // Net change of each element over all changed services: one kept as it was is not touched.
+  const delta = new Map<string, Map<string, number>>();
+  const count = (set: string, el: string, d: number): void => {
+    let m = delta.get(set);
+    if (!m) {
+      m = new Map();
+      delta.set(set, m);
+    }
+    m.set(el, (m.get(el) ?? 0) + d);
+  };
   for (const key of changed) {
     const before = previous.fragments.get(key);
     const after = updated.get(key);
     if (before) {
       for (const c of before.chains.keys()) oldChains.add(c);
       for (const a of before.affinitySets.keys()) oldAffinity.add(a);
-      for (const [set, els] of before.elements) {
-        const m = refsOf(set);
-        for (const el of els) {
-          const n = (m.get(el) ?? 0) - 1;
-          if (n > 0) m.set(el, n);
-          else {
-            m.delete(el);
-            removed.set(set, [...(removed.get(set) ?? []), el]);
-          }
-        }
-      }
+      for (const [set, els] of before.elements) for (const el of els) count(set, el, -1);
     }
     if (after) {
       for (const [c, rs] of after.chains) newChains.set(c, rs);
       for (const [a, timeout] of after.affinitySets) newAffinity.set(a, timeout);
-      for (const [set, els] of after.elements) {
-        const m = refsOf(set);
-        for (const el of els) {
-          const n = (m.get(el) ?? 0) + 1;
-          m.set(el, n);
-          if (n === 1) added.set(set, [...(added.get(set) ?? []), el]);
-        }
-      }
+      for (const [set, els] of after.elements) for (const el of els) count(set, el, 1);
       fragments.set(key, after);
     } else {
       fragments.delete(key);
+    }
+  }
+  for (const [set, m] of delta) {
+    const r = refsOf(set);
+    for (const [el, d] of m) {
+      if (d === 0) continue;
+      const was = r.get(el) ?? 0;
+      const now = was + d;
+      if (now > 0) r.set(el, now);
+      else r.delete(el);
+      if (was > 0 && now <= 0) removed.set(set, [...(removed.get(set) ?? []), el]);
+      if (was <= 0 && now > 0) added.set(set, [...(added.get(set) ?? []), el]);
     }
   }
   const out: string[] = [];
