@@ -125,10 +125,13 @@ export class Proxier {
       this.metrics.skipped.inc();
       this.opts.log.warn({ service: s.key, reason: s.reason }, 'service skipped');
     }
+    // Periodic runs (nothing changed) and the first sync rewrite everything. A service whose
+    // conflict went away (or appeared) counts as changed too.
+    const changed = new Set([...serviceChanges.keys(), ...endpointChanges.keys()]);
+    for (const k of nowSkipped) if (!this.skipped.has(k)) changed.add(k);
+    for (const k of this.skipped) if (!nowSkipped.has(k)) changed.add(k);
     this.skipped = nowSkipped;
     const mode = this.opts.backend.mode;
-    // Periodic runs (nothing changed) and the first sync rewrite everything.
-    const changed = new Set([...serviceChanges.keys(), ...endpointChanges.keys()]);
     const partial = this.syncs > 0 && changed.size > 0;
     let timing: Awaited<ReturnType<ProxyBackend['apply']>>;
     try {

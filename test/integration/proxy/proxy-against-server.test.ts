@@ -90,7 +90,8 @@ describe.each(['nftables', 'iptables'] as const)('skiff proxy (%s) against a rea
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name: 'web', namespace: 'default' },
-        spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }], selector: { app: 'web' } },
+        // No selector: the slices are this test's own, whatever controllers run.
+        spec: { ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },
       },
       { namespace: 'default' },
     );

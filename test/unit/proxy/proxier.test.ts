@@ -114,6 +114,30 @@ describe('Proxier', () => {
     expect(proxier.lastSyncTime).toBe(clock.now());
   });
 
+  it('rewrites a service whose conflict went away', async () => {
+    const { clock, backend, proxier } = setup();
+    const a = service('a', {
+      type: 'NodePort',
+      clusterIP: '10.96.0.1',
+      ports: [{ port: 80, nodePort: 30001 }],
+    });
+    const b = service('b', {
+      type: 'NodePort',
+      clusterIP: '10.96.0.2',
+      ports: [{ port: 80, nodePort: 30001 }],
+    });
+    proxier.onServiceChange(undefined, a);
+    proxier.onServiceChange(undefined, b);
+    proxier.setServicesSynced();
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    expect(backend.applied[0].services.map((s) => s.name)).toEqual(['a']);
+    proxier.onServiceChange(a, undefined);
+    await clock.advanceAsync(1000);
+    expect(backend.applied[1].services.map((s) => s.name)).toEqual(['b']);
+    expect(backend.changed[1]).toEqual(new Set(['default/a', 'default/b']));
+  });
+
   it('clears conntrack entries of removed UDP backends after applying', async () => {
     const { clock, backend, proxier } = setup();
     const dns = service('dns', {
