@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isStatusError } from '../../api/errors.js';
 import type { WorkQueue } from '../../client/index.js';
 import { syncCounter } from './controller-metrics.js';
 
@@ -42,7 +43,9 @@ export async function runWorkers(o: RunWorkersOptions): Promise<void> {
       } catch (e) {
         counter.inc({ controller: o.name, result: 'error' });
         if (!o.signal.aborted) {
-          o.log.warn({ err: e, key, requeues: o.queue.numRequeues(key) }, 'sync failed, will retry');
+          // A conflict only means the cache was behind: routine, retried quietly.
+          if (isStatusError(e, 'Conflict')) o.log.debug({ key }, 'sync hit a conflict, will retry');
+          else o.log.warn({ err: e, key, requeues: o.queue.numRequeues(key) }, 'sync failed, will retry');
           o.queue.addRateLimited(key);
         }
       } finally {
