@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
 import { criCommand } from './commands/cri.js';
+import { proxyCommand } from './commands/proxy.js';
 import { schedulerCommand } from './commands/scheduler.js';
 import { apiServerCommand, serverCommand } from './commands/server.js';
 import { expandConfigFile } from './config-file.js';
@@ -12,7 +13,6 @@ const PENDING: Record<string, string> = {
   'cloud-controller-manager':
     'the cloud-controller-manager (node inventory, pod-CIDR routes, LoadBalancer addresses)',
   kubelet: 'the kubelet (runs pods on containerd through CRI)',
-  proxy: 'the service proxy (iptables / nftables rules)',
   agent: 'the node agent (kubelet + proxy)',
 };
 
@@ -26,6 +26,7 @@ function program(): Command {
   root.addCommand(apiServerCommand());
   root.addCommand(criCommand());
   root.addCommand(schedulerCommand());
+  root.addCommand(proxyCommand());
   for (const [name, what] of Object.entries(PENDING)) {
     root
       .command(name)
