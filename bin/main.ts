@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
+import { controllerManagerCommand } from './commands/controller-manager.js';
 import { criCommand } from './commands/cri.js';
 import { proxyCommand } from './commands/proxy.js';
 import { schedulerCommand } from './commands/scheduler.js';
@@ -8,8 +9,6 @@ import { expandConfigFile } from './config-file.js';
 
 /** Subcommands whose issues have not landed yet: they exit 2 with a clear message. */
 const PENDING: Record<string, string> = {
-  'controller-manager':
-    'the controller-manager (replicas, deployments, nodes, endpoints, service accounts, namespaces, GC)',
   'cloud-controller-manager':
     'the cloud-controller-manager (node inventory, pod-CIDR routes, LoadBalancer addresses)',
   kubelet: 'the kubelet (runs pods on containerd through CRI)',
@@ -26,6 +25,7 @@ function program(): Command {
   root.addCommand(apiServerCommand());
   root.addCommand(criCommand());
   root.addCommand(schedulerCommand());
+  root.addCommand(controllerManagerCommand());
   root.addCommand(proxyCommand());
   for (const [name, what] of Object.entries(PENDING)) {
     root

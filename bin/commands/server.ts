@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { ApiClient } from '../../client/rest-client.js';
 import { startApiServer } from '../../control-plane/apiserver/run.js';
+import { startControllerManager } from '../../control-plane/controllers/controller-manager.js';
 import { startScheduler } from '../../control-plane/scheduler/run.js';
 import { rootLogger } from '../logger.js';
 
@@ -21,6 +22,7 @@ interface ServerFlags {
   etcdCompactionSchedule: string;
   disableScheduler?: boolean;
   disableControllerManager?: boolean;
+  clusterCidr: string;
 }
 
 const opt = (flags: string, description: string, env: string, def?: string) => {
@@ -163,6 +165,29 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
       ),
     );
   }
+  if (role === 'server' && !flags.disableControllerManager) {
+    const kubeconfig = await running.componentKubeconfig(
+      'controller-manager',
+      'system:kube-controller-manager',
+      [],
+    );
+    started.push(
+      startComponent(
+        'controller-manager',
+        kubeconfig,
+        (api, signal) =>
+          startControllerManager({
+            api,
+            log: log.child({ component: 'controller-manager' }),
+            signal,
+            leaderElect: true,
+            clusterCidr: flags.clusterCidr,
+          }),
+        components.signal,
+        log,
+      ),
+    );
+  }
   log.info({ role, kubeconfig: running.kubeconfigPath }, 'skiff control plane ready');
   process.stdout.write(
     `skiff ${role} is ready.\n  admin kubeconfig: ${running.kubeconfigPath}\n  try: kubectl --kubeconfig ${running.kubeconfigPath} get nodes\n`,
@@ -197,6 +222,14 @@ export function serverCommand(): Command {
         '--disable-scheduler',
         '(components) do not run the scheduler in this process',
         'SKIFF_DISABLE_SCHEDULER',
+      ),
+    )
+    .addOption(
+      opt(
+        '--cluster-cidr <cidr>',
+        '(networking) pod network; a /24 per node',
+        'SKIFF_CLUSTER_CIDR',
+        '10.244.0.0/16',
       ),
     )
     .addOption(

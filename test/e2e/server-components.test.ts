@@ -45,4 +45,31 @@ describe('skiff server runs the control-plane components in-process', () => {
     const events = await kubectl(['get', 'events', '--field-selector', 'involvedObject.name=placed']);
     expect(events.stdout).toContain('Successfully assigned default/placed to worker-1');
   });
+
+  it('turns a Deployment into a ReplicaSet and scheduled pods', async () => {
+    expect((await kubectl(['create', 'deployment', 'web', '--image=busybox', '--replicas=3'])).code).toBe(0);
+    const pods = await until(async () => {
+      const list = (
+        await server.fetch('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dweb')
+      ).json();
+      const bound = list.items.filter((p: { spec: { nodeName?: string } }) => p.spec.nodeName === 'worker-1');
+      return bound.length === 3 ? bound : undefined;
+    });
+    expect(pods[0].metadata.ownerReferences[0]).toMatchObject({ kind: 'ReplicaSet', controller: true });
+    const rs = await kubectl(['get', 'rs', '-l', 'app=web', '-o', 'jsonpath={.items[0].spec.replicas}']);
+    expect(rs.stdout).toBe('3');
+  });
+
+  it('gives namespaces a default ServiceAccount and deletes them with their content', async () => {
+    expect((await kubectl(['create', 'namespace', 'doomed'])).code).toBe(0);
+    await until(async () =>
+      (await server.fetch('GET', '/api/v1/namespaces/doomed/serviceaccounts/default')).status === 200
+        ? true
+        : undefined,
+    );
+    expect((await kubectl(['create', 'configmap', 'inside', '-n', 'doomed'])).code).toBe(0);
+    const deleted = await kubectl(['delete', 'namespace', 'doomed', '--timeout=60s'], undefined, 70_000);
+    expect(deleted.code).toBe(0);
+    expect((await server.fetch('GET', '/api/v1/namespaces/doomed')).status).toBe(404);
+  });
 });
