@@ -1,14 +1,19 @@
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod, Toleration } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../../api/object.js';
 import { podQosClass } from '../../../api/pod-qos.js';
 import type { KindHooks } from './hooks.js';
 
 const DEFAULT_GRACE_SECONDS = 30;
 
+/** Upstream's DefaultTolerationSeconds admission: pods ride out a node problem for 5 minutes. */
+const DEFAULT_TOLERATION_SECONDS = 300;
+const NODE_PROBLEM_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
 export const podHooks: KindHooks = {
   prepareForCreate(obj) {
     const pod = obj as unknown as Pod;
     obj.status = { phase: 'Pending', qosClass: podQosClass(pod.spec) };
+    addDefaultTolerations(obj);
   },
   gracePeriodSeconds(obj, options) {
     const pod = obj as unknown as Pod;
@@ -30,4 +35,26 @@ export function bindPod(obj: KubeObject, nodeName: string, now: string): KubeObj
   conditions.push({ type: 'PodScheduled', status: 'True', lastTransitionTime: now });
   obj.status = { ...(pod.status ?? {}), conditions };
   return obj;
+}
+
+function addDefaultTolerations(obj: KubeObject): void {
+  const spec = obj.spec as { tolerations?: Toleration[] } | undefined;
+  if (!spec || typeof spec !== 'object') return;
+  const tolerations = Array.isArray(spec.tolerations) ? [...spec.tolerations] : [];
+  for (const key of NODE_PROBLEM_TAINTS) {
+    const covered = tolerations.some(
+      (t) =>
+        (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute') &&
+        (t.key === key || (t.key === undefined && t.operator === 'Exists')),
+    );
+    if (!covered) {
+      tolerations.push({
+        key,
+        operator: 'Exists',
+        effect: 'NoExecute',
+        tolerationSeconds: DEFAULT_TOLERATION_SECONDS,
+      });
+    }
+  }
+  spec.tolerations = tolerations;
 }
