@@ -44,6 +44,7 @@ export interface ResourceHandlerDeps {
   ) => Promise<void>;
 }
 
+const MUTATING_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
 const SCALABLE = new Set(['deployments', 'replicasets', 'statefulsets']);
 const PATCH_TYPES = new Set([
   'application/json-patch+json',
@@ -89,6 +90,10 @@ export class ResourceHandler {
       return this.d.connect(req, res, info, store);
     }
 
+    if (MUTATING_VERBS.has(info.verb)) {
+      ctx.dryRun = parseDryRun(q);
+      ctx.fieldValidation = parseFieldValidation(q);
+    }
     switch (info.verb) {
       case 'get': {
         const obj = await store.get(info.namespace, info.name, q.get('resourceVersion') ?? undefined);
@@ -159,11 +164,11 @@ export class ResourceHandler {
         });
       }
       case 'create':
-        return this.create(req, res, q, info, store, ctx);
+        return this.create(req, res, info, store, ctx);
       case 'update':
-        return this.update(req, res, q, info, store, ctx);
+        return this.update(req, res, info, store, ctx);
       case 'patch':
-        return this.patch(req, res, q, info, store, ctx);
+        return this.patch(req, res, info, store, ctx);
       case 'delete':
         return this.delete(req, res, q, info, store, ctx);
       case 'deletecollection':
@@ -176,13 +181,10 @@ export class ResourceHandler {
   private async create(
     req: IncomingMessage,
     res: ServerResponse,
-    q: URLSearchParams,
     info: ResourceRequestInfo,
     store: ResourceStore,
     ctx: RequestContext,
   ): Promise<void> {
-    ctx.dryRun = parseDryRun(q);
-    ctx.fieldValidation = parseFieldValidation(q);
     const body = decodeObjectBody(req.headers['content-type'], await readBody(req));
     if (info.subresource === 'binding' && info.resource === 'pods') {
       return this.bind(res, info, store, asObject(body), ctx);
@@ -237,13 +239,10 @@ export class ResourceHandler {
   private async update(
     req: IncomingMessage,
     res: ServerResponse,
-    q: URLSearchParams,
     info: ResourceRequestInfo,
     store: ResourceStore,
     ctx: RequestContext,
   ): Promise<void> {
-    ctx.dryRun = parseDryRun(q);
-    ctx.fieldValidation = parseFieldValidation(q);
     if (!info.name) throw methodNotAllowed('PUT requires a name');
     const body = asObject(decodeObjectBody(req.headers['content-type'], await readBody(req)));
     const rv = body.metadata?.resourceVersion;
@@ -278,13 +277,10 @@ export class ResourceHandler {
   private async patch(
     req: IncomingMessage,
     res: ServerResponse,
-    q: URLSearchParams,
     info: ResourceRequestInfo,
     store: ResourceStore,
     ctx: RequestContext,
   ): Promise<void> {
-    ctx.dryRun = parseDryRun(q);
-    ctx.fieldValidation = parseFieldValidation(q);
     if (!info.name) throw methodNotAllowed('PATCH requires a name');
     const type = mediaType(req.headers['content-type']);
     if (type === 'application/apply-patch+yaml' || type === 'application/apply-patch+cbor') {
@@ -371,7 +367,7 @@ export class ResourceHandler {
   ): Promise<void> {
     if (info.subresource) throw methodNotAllowed('DELETE is not supported on subresources');
     const options = await deleteOptions(req, q);
-    ctx.dryRun = parseDryRun(q) || (options.dryRun ?? []).includes('All');
+    ctx.dryRun ||= (options.dryRun ?? []).includes('All');
     const result = await store.delete(info.namespace, info.name, options, ctx);
     // The object stays while graceful termination or finalizers are pending: 202 as upstream.
     const code = result.metadata.deletionTimestamp && !ctx.dryRun ? 202 : 200;
@@ -387,7 +383,6 @@ export class ResourceHandler {
     ctx: RequestContext,
   ): Promise<void> {
     const options = await deleteOptions(req, q);
-    ctx.dryRun = parseDryRun(q);
     const lq = parseListQuery(q);
     const predicate = selectionPredicate(store.def, lq.labelSelector, lq.fieldSelector);
     const list = await store.list(info.namespace, { predicate });
