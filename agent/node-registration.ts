@@ -1,0 +1,181 @@
+import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
+import type { Logger } from 'pino';
+import { isStatusError } from '../api/errors.js';
+import { rfc3339 } from '../client/micro-time.js';
+import type { ApiClient } from '../client/rest-client.js';
+import type { CriClient } from '../shim/index.js';
+import type { HostFacts } from './node-info.js';
+import { NODES } from './resources.js';
+
+export const KUBELET_VERSION = 'v1.32.4-skiff';
+export const KUBELET_PORT = 10250;
+/** The Ready condition is rewritten at least this often, even when nothing changed. */
+const HEARTBEAT_MS = 60_000;
+
+export interface NodeRegistrationOptions {
+  api: ApiClient;
+  cri: CriClient;
+  log: Logger;
+  nodeName: string;
+  nodeIP: string;
+  host: HostFacts;
+  now?: () => number;
+}
+
+export interface RuntimeReadiness {
+  ready: boolean;
+  message: string;
+  runtimeVersion: string;
+}
+
+/** Asks the runtime whether it is ready; an unreachable runtime counts as not ready. */
+export async function runtimeReadiness(cri: CriClient): Promise<RuntimeReadiness> {
+  try {
+    const [version, status] = await Promise.all([cri.runtime.version(), cri.runtime.status()]);
+    const runtimeVersion = `${version.runtimeName}://${version.runtimeVersion}`;
+    const conds = status.status?.conditions ?? [];
+    const notReady = conds.filter((c) => !c.status && c.type === 'RuntimeReady');
+    if (!conds.some((c) => c.type === 'RuntimeReady' && c.status))
+      return {
+        ready: false,
+        runtimeVersion,
+        message: `container runtime is not ready: ${notReady.map((c) => `${c.reason} ${c.message}`).join('; ') || 'no RuntimeReady condition'}`,
+      };
+    return { ready: true, runtimeVersion, message: 'kubelet is posting ready status' };
+  } catch (e) {
+    return {
+      ready: false,
+      runtimeVersion: '',
+      message: `container runtime is down: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+}
+
+/** The Node object as first registered (labels, capacity, addresses, nodeInfo). */
+export function desiredNode(o: {
+  nodeName: string;
+  nodeIP: string;
+  host: HostFacts;
+  runtimeVersion: string;
+}): Node {
+  const capacity = {
+    cpu: String(o.host.cpus),
+    memory: `${Math.floor(o.host.memoryBytes / 1024)}Ki`,
+    pods: '110',
+    'ephemeral-storage': `${Math.floor(o.host.ephemeralStorageBytes / 1024)}Ki`,
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: o.nodeName,
+      labels: {
+        'kubernetes.io/hostname': o.nodeName,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': o.host.architecture,
+        'beta.kubernetes.io/os': 'linux',
+        'beta.kubernetes.io/arch': o.host.architecture,
+      },
+    },
+    spec: {},
+    status: {
+      capacity,
+      allocatable: { ...capacity },
+      addresses: [
+        { type: 'InternalIP', address: o.nodeIP },
+        { type: 'Hostname', address: o.nodeName },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+      nodeInfo: {
+        machineID: '',
+        systemUUID: '',
+        bootID: '',
+        kernelVersion: o.host.kernelVersion,
+        osImage: o.host.osImage,
+        containerRuntimeVersion: o.runtimeVersion,
+        kubeletVersion: KUBELET_VERSION,
+        kubeProxyVersion: '',
+        operatingSystem: 'linux',
+        architecture: o.host.architecture,
+      },
+    },
+  };
+}
+
+/** The Ready condition, keeping lastTransitionTime when the status did not change. */
+export function readyCondition(
+  r: RuntimeReadiness,
+  previous: NodeCondition | undefined,
+  nowMs: number,
+): NodeCondition {
+  const status = r.ready ? 'True' : 'False';
+  const now = rfc3339(nowMs);
+  return {
+    type: 'Ready',
+    status,
+    reason: r.ready ? 'KubeletReady' : 'KubeletNotReady',
+    message: r.message,
+    lastHeartbeatTime: now,
+    lastTransitionTime:
+      previous?.status === status && previous.lastTransitionTime ? previous.lastTransitionTime : now,
+  };
+}
+
+/**
+ * Registers the Node (create, or take over an existing one) and keeps its status current:
+ * `sync()` rewrites nodes/status when readiness changed or the heartbeat is due.
+ */
+export class NodeRegistration {
+  private lastWritten: { ready: boolean; message: string; at: number } | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly o: NodeRegistrationOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async sync(): Promise<void> {
+    const r = await runtimeReadiness(this.o.cri);
+    const at = this.now();
+    const last = this.lastWritten;
+    if (last && last.ready === r.ready && last.message === r.message && at - last.at < HEARTBEAT_MS) return;
+    const desired = desiredNode({ ...this.o, runtimeVersion: r.runtimeVersion });
+    let current: Node;
+    try {
+      current = await this.o.api.get<Node>(NODES, this.o.nodeName);
+    } catch (e) {
+      if (!isStatusError(e, 'NotFound')) throw e;
+      try {
+        current = await this.o.api.create<Node>(NODES, desired);
+        this.o.log.info({ node: this.o.nodeName }, 'node registered');
+      } catch (ce) {
+        if (!isStatusError(ce, 'AlreadyExists')) throw ce;
+        current = await this.o.api.get<Node>(NODES, this.o.nodeName);
+      }
+    }
+    const prevReady = current.status?.conditions?.find((c) => c.type === 'Ready');
+    const others = (current.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
+    const status: NodeStatus = {
+      ...current.status,
+      ...desired.status,
+      nodeInfo: {
+        ...(desired.status?.nodeInfo ?? current.status?.nodeInfo ?? ({} as never)),
+        containerRuntimeVersion: r.runtimeVersion || current.status?.nodeInfo?.containerRuntimeVersion || '',
+      },
+      conditions: [...others, readyCondition(r, prevReady, at)],
+    };
+    const labels = { ...current.metadata?.labels, ...desired.metadata?.labels };
+    if (JSON.stringify(labels) !== JSON.stringify(current.metadata?.labels ?? {})) {
+      current = await this.o.api.update<Node>(NODES, {
+        ...current,
+        metadata: { ...current.metadata, labels },
+      });
+    }
+    await this.o.api.updateStatus<Node>(NODES, { ...current, status });
+    if (!last || last.ready !== r.ready)
+      this.o.log.info(
+        { node: this.o.nodeName, ready: r.ready, message: r.message },
+        'node readiness changed',
+      );
+    this.lastWritten = { ready: r.ready, message: r.message, at };
+  }
+}

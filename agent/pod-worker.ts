@@ -1,0 +1,388 @@
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Container as ContainerSpec, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Logger } from 'pino';
+import { isStatusError } from '../api/errors.js';
+import type { ApiClient } from '../client/rest-client.js';
+import {
+  type ContainerConfig,
+  type CriClient,
+  type Container as CriContainer,
+  CriError,
+  isCriNotFound,
+  type PodSandboxConfig,
+} from '../shim/index.js';
+import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels.js';
+import { computePodStatus, type ObservedContainer, shouldRestart } from './pod-status.js';
+import { PODS } from './resources.js';
+
+const BACKOFF_INITIAL_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
+/** A container that ran this long before exiting starts its back-off afresh. */
+const BACKOFF_RESET_MS = 600_000;
+
+export interface PodWorkerDeps {
+  api: ApiClient;
+  cri: CriClient;
+  log: Logger;
+  nodeIP: string;
+  /** `containerd` in containerIDs. */
+  runtimeName: string;
+  /** Pod cgroups go under `<cgroupRoot>/pod<uid>` (cgroupfs driver). */
+  cgroupRoot: string;
+  /** Container logs go under `<podLogsDir>/<ns>_<name>_<uid>/`. */
+  podLogsDir: string;
+  now: () => number;
+}
+
+// Pod networking (CNI) is the next slice: every sandbox shares the node's network namespace
+// for now, and the pod reports the node's IP as its podIP.
+const HOST_NAMESPACES = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } as const;
+
+function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  if (last.includes('@')) return 'IfNotPresent';
+  const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : 'latest';
+  return tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+class WaitingError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const attemptOf = (c: CriContainer) => c.metadata?.attempt ?? 0;
+
+/**
+ * Drives one pod (by uid) towards its spec on the runtime: sandbox, then app containers in
+ * order with restarts and back-off, status through pods/status; on deletion (or when the pod
+ * is gone from the API) stops and removes everything. `kick()` runs syncs one at a time.
+ */
+export class PodWorker {
+  /** Latest state from the API; undefined once the pod is gone from it. */
+  pod: Pod | undefined;
+  /** True once the pod's runtime state is removed and the API object is gone. */
+  finished = false;
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** Per container name: the delay before the next restart. */
+  private readonly backoff = new Map<string, number>();
+  private lastStatus: string | undefined;
+  private deleteConfirmed = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly d: PodWorkerDeps,
+    readonly uid: string,
+    pod: Pod | undefined,
+  ) {
+    this.pod = pod;
+    this.log = d.log.child({
+      pod: pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : undefined,
+      uid,
+    });
+  }
+
+  /** Runs a sync now, or once more after the one in flight. Never rejects. */
+  kick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.sync();
+        } catch (e) {
+          this.log.warn({ err: e }, 'pod sync failed');
+        }
+      } while (this.again);
+      this.running = undefined;
+    })();
+    return this.running;
+  }
+
+  private async sync(): Promise<void> {
+    const pod = this.pod;
+    if (!pod || pod.metadata?.deletionTimestamp) {
+      await this.terminate(pod);
+      return;
+    }
+    const phase = pod.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      await this.stopSandboxes();
+      return;
+    }
+    const { id: sandboxId, config } = await this.ensureSandbox(pod);
+    const observed: ObservedContainer[] = [];
+    for (const spec of pod.spec?.containers ?? [])
+      observed.push(await this.ensureContainer(pod, spec, sandboxId, config));
+    const status = computePodStatus({
+      pod,
+      sandboxReady: true,
+      containers: observed,
+      hostIP: this.d.nodeIP,
+      podIP: this.d.nodeIP,
+      nowMs: this.d.now(),
+    });
+    await this.writeStatus(pod, status);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandboxes();
+  }
+
+  private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
+    const m = pod.metadata ?? {};
+    const name = m.name ?? '';
+    const namespace = m.namespace ?? 'default';
+    return {
+      metadata: { name, namespace, uid: this.uid, attempt },
+      logDirectory: join(this.d.podLogsDir, `${namespace}_${name}_${this.uid}`),
+      labels: {
+        ...m.labels,
+        [POD_NAME_LABEL]: name,
+        [POD_NAMESPACE_LABEL]: namespace,
+        [POD_UID_LABEL]: this.uid,
+      },
+      annotations: { ...m.annotations },
+      linux: {
+        cgroupParent: `${this.d.cgroupRoot}/pod${this.uid}`,
+        securityContext: { namespaceOptions: { ...HOST_NAMESPACES } },
+      },
+    };
+  }
+
+  private async ensureSandbox(pod: Pod): Promise<{ id: string; config: PodSandboxConfig }> {
+    const sandboxes = await this.d.cri.runtime.listPodSandbox({
+      labelSelector: { [POD_UID_LABEL]: this.uid },
+    });
+    const ready = sandboxes
+      .filter((s) => s.state === 'SANDBOX_READY')
+      .sort((a, b) => (BigInt(b.createdAt) > BigInt(a.createdAt) ? 1 : -1));
+    const current = ready[0];
+    if (current) return { id: current.id, config: this.sandboxConfig(pod, current.metadata?.attempt ?? 0) };
+    // A dead sandbox took its containers with it: start over with a new attempt.
+    const attempt = sandboxes.reduce((n, s) => Math.max(n, (s.metadata?.attempt ?? 0) + 1), 0);
+    for (const s of sandboxes) await this.removeSandbox(s.id, 0);
+    const config = this.sandboxConfig(pod, attempt);
+    await mkdir(config.logDirectory ?? '', { recursive: true });
+    const id = await this.d.cri.runtime.runPodSandbox({ config });
+    this.log.info({ sandbox: id, attempt }, 'pod sandbox started');
+    return { id, config };
+  }
+
+  private async ensureContainer(
+    pod: Pod,
+    spec: ContainerSpec,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+  ): Promise<ObservedContainer> {
+    const rt = this.d.cri.runtime;
+    const base = { spec, runtimeName: this.d.runtimeName };
+    const attempts = (
+      await rt.listContainers({
+        podSandboxId: sandboxId,
+        labelSelector: { [CONTAINER_NAME_LABEL]: spec.name },
+      })
+    ).sort((a, b) => attemptOf(b) - attemptOf(a));
+    const latest = attempts[0];
+    let nextAttempt = 0;
+    if (latest) {
+      let st = (await rt.containerStatus(latest.id)).status ?? undefined;
+      if (st?.state === 'CONTAINER_CREATED') {
+        await rt.startContainer(latest.id);
+        st = (await rt.containerStatus(latest.id)).status ?? undefined;
+      }
+      if (st?.state !== 'CONTAINER_EXITED') return { ...base, cri: st };
+      if (!shouldRestart(pod.spec?.restartPolicy, st.exitCode)) return { ...base, cri: st };
+      const now = this.d.now();
+      const finishedMs = Number(BigInt(st.finishedAt) / 1_000_000n);
+      const ranMs = finishedMs - Number(BigInt(st.startedAt) / 1_000_000n);
+      const delayMs = ranMs > BACKOFF_RESET_MS ? undefined : this.backoff.get(spec.name);
+      if (delayMs !== undefined && now < finishedMs + delayMs) {
+        const message = `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${spec.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${this.uid})`;
+        return { ...base, cri: st, waiting: { reason: 'CrashLoopBackOff', message } };
+      }
+      // The first restart is immediate; each later one waits twice as long after the exit.
+      this.backoff.set(
+        spec.name,
+        delayMs === undefined ? BACKOFF_INITIAL_MS : Math.min(delayMs * 2, BACKOFF_MAX_MS),
+      );
+      nextAttempt = attemptOf(latest) + 1;
+    }
+    try {
+      const id = await this.startContainer(pod, spec, sandboxId, sandboxConfig, nextAttempt);
+      // Keep the previous attempt for its lastState; older ones go.
+      for (const old of attempts.slice(1)) await rt.removeContainer(old.id).catch(() => undefined);
+      const st = (await rt.containerStatus(id)).status ?? undefined;
+      return { ...base, cri: st };
+    } catch (e) {
+      const w =
+        e instanceof WaitingError
+          ? { reason: e.reason, message: e.message }
+          : { reason: 'RunContainerError', message: e instanceof CriError ? e.runtimeMessage : String(e) };
+      this.log.warn({ container: spec.name, reason: w.reason, message: w.message }, 'container not started');
+      return { ...base, waiting: w };
+    }
+  }
+
+  private async pull(spec: ContainerSpec): Promise<void> {
+    const image = spec.image ?? '';
+    const policy = spec.imagePullPolicy ?? defaultPullPolicy(image);
+    if (policy !== 'Always') {
+      const st = await this.d.cri.images.imageStatus(image);
+      if (st.image) return;
+      if (policy === 'Never')
+        throw new WaitingError(
+          'ErrImageNeverPull',
+          `Container image "${image}" is not present with pull policy of Never`,
+        );
+    }
+    try {
+      await this.d.cri.images.pullImage(image);
+    } catch (e) {
+      throw new WaitingError('ErrImagePull', e instanceof CriError ? e.runtimeMessage : String(e));
+    }
+  }
+
+  private async startContainer(
+    pod: Pod,
+    spec: ContainerSpec,
+    sandboxId: string,
+    sandboxConfig: PodSandboxConfig,
+    attempt: number,
+  ): Promise<string> {
+    await this.pull(spec);
+    const config: ContainerConfig = {
+      metadata: { name: spec.name, attempt },
+      image: { image: spec.image ?? '' },
+      command: spec.command ?? [],
+      args: spec.args ?? [],
+      workingDir: spec.workingDir ?? '',
+      envs: (spec.env ?? []).filter((e) => !e.valueFrom).map((e) => ({ key: e.name, value: e.value ?? '' })),
+      labels: {
+        [CONTAINER_NAME_LABEL]: spec.name,
+        [POD_NAME_LABEL]: pod.metadata?.name ?? '',
+        [POD_NAMESPACE_LABEL]: pod.metadata?.namespace ?? '',
+        [POD_UID_LABEL]: this.uid,
+      },
+      annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
+      logPath: `${spec.name}/${attempt}.log`,
+      stdin: spec.stdin ?? false,
+      stdinOnce: spec.stdinOnce ?? false,
+      tty: spec.tty ?? false,
+      linux: { securityContext: { namespaceOptions: { ...HOST_NAMESPACES } } },
+    };
+    let id: string;
+    try {
+      id = await this.d.cri.runtime.createContainer({ podSandboxId: sandboxId, config, sandboxConfig });
+    } catch (e) {
+      throw new WaitingError('CreateContainerError', e instanceof CriError ? e.runtimeMessage : String(e));
+    }
+    await this.d.cri.runtime.startContainer(id);
+    this.log.info({ container: spec.name, attempt, id }, 'container started');
+    return id;
+  }
+
+  private async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
+    const json = JSON.stringify(status);
+    if (json === this.lastStatus) return;
+    const put = (p: Pod) => this.d.api.updateStatus<Pod>(PODS, { ...p, status });
+    try {
+      await put(pod);
+    } catch (e) {
+      if (!isStatusError(e, 'Conflict')) throw e;
+      const fresh = await this.d.api.get<Pod>(PODS, pod.metadata?.name ?? '', {
+        namespace: pod.metadata?.namespace,
+      });
+      if (fresh.metadata?.uid !== this.uid) return;
+      await put(fresh);
+    }
+    this.lastStatus = json;
+    this.log.debug({ phase: status.phase }, 'pod status written');
+  }
+
+  private async stopSandboxes(): Promise<void> {
+    const sandboxes = await this.d.cri.runtime.listPodSandbox({
+      labelSelector: { [POD_UID_LABEL]: this.uid },
+    });
+    for (const s of sandboxes) {
+      if (s.state === 'SANDBOX_READY') await this.d.cri.runtime.stopPodSandbox(s.id);
+    }
+  }
+
+  private async removeSandbox(id: string, graceSeconds: number): Promise<void> {
+    const rt = this.d.cri.runtime;
+    const containers = await rt.listContainers({ podSandboxId: id });
+    await Promise.all(
+      containers
+        .filter((c) => c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')
+        .map((c) =>
+          rt
+            .stopContainer(c.id, graceSeconds)
+            .catch((e) => (isCriNotFound(e) ? undefined : Promise.reject(e))),
+        ),
+    );
+    await rt.stopPodSandbox(id).catch((e) => (isCriNotFound(e) ? undefined : Promise.reject(e)));
+    await rt.removePodSandbox(id).catch((e) => (isCriNotFound(e) ? undefined : Promise.reject(e)));
+  }
+
+  /** Stops and removes the pod's sandboxes, then confirms the deletion to the API. */
+  private async terminate(pod: Pod | undefined): Promise<void> {
+    if (this.deleteConfirmed && pod) return;
+    const grace = pod
+      ? (pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30)
+      : 0;
+    const sandboxes = await this.d.cri.runtime.listPodSandbox({
+      labelSelector: { [POD_UID_LABEL]: this.uid },
+    });
+    for (const s of sandboxes) await this.removeSandbox(s.id, grace);
+    if (sandboxes.length > 0) {
+      this.log.info({ sandboxes: sandboxes.length, grace }, 'pod sandboxes removed');
+      await this.removeCgroups();
+      const m = sandboxes[0]?.metadata;
+      if (m)
+        await rm(join(this.d.podLogsDir, `${m.namespace}_${m.name}_${this.uid}`), {
+          recursive: true,
+          force: true,
+        });
+    }
+    if (pod) {
+      try {
+        await this.d.api.delete(PODS, pod.metadata?.name ?? '', {
+          namespace: pod.metadata?.namespace,
+          gracePeriodSeconds: 0,
+          preconditions: { uid: this.uid },
+        });
+      } catch (e) {
+        if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) throw e;
+      }
+      this.deleteConfirmed = true;
+      this.log.info('pod deletion confirmed');
+    } else {
+      this.finished = true;
+    }
+  }
+
+  /** containerd leaves the pod-level cgroup directories behind (cgroupfs driver). */
+  private async removeCgroups(): Promise<void> {
+    const rel = `${this.d.cgroupRoot}/pod${this.uid}`;
+    for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+      await removeTree(join('/sys/fs/cgroup', h, rel));
+    }
+  }
+}
+
+async function removeTree(path: string): Promise<void> {
+  let dirs: string[];
+  try {
+    dirs = (await readdir(path, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return;
+  }
+  for (const d of dirs) await removeTree(join(path, d));
+  await rmdir(path).catch(() => undefined);
+}

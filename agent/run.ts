@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import type { ApiClient } from '../client/rest-client.js';
+import { CriClient } from '../shim/index.js';
+import { firstHostIPv4, readHostFacts } from './node-info.js';
+import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
+import { NodeRegistration } from './node-registration.js';
+import { PodManager } from './pod-manager.js';
+
+/** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
+const NODE_STATUS_CHECK_MS = 10_000;
+
+export interface KubeletOptions {
+  api: ApiClient;
+  log: Logger;
+  signal: AbortSignal;
+  nodeName: string;
+  /** InternalIP of the node; default: the first non-internal IPv4 address. */
+  nodeIP?: string;
+  /** `unix:///run/containerd/containerd.sock` */
+  criEndpoint: string;
+  /** Parent of the pod cgroups (cgroupfs driver). Default `/skiff-<nodeName>`. */
+  cgroupRoot?: string;
+  /** Where CRI container logs go. Default /var/log/pods. */
+  podLogsDir?: string;
+}
+
+function every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const tick = async () => {
+      await fn();
+      if (!signal.aborted) timer = setTimeout(tick, ms);
+    };
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    void tick();
+  });
+}
+
+/**
+ * The kubelet: registers the Node and keeps its Ready condition and Lease current, and runs
+ * the pods bound to it on the CRI runtime. Resolves once `signal` aborts and all loops stopped.
+ */
+export async function startKubelet(opts: KubeletOptions): Promise<void> {
+  const log = opts.log.child({ component: 'kubelet', node: opts.nodeName });
+  const nodeIP = opts.nodeIP ?? firstHostIPv4();
+  if (!nodeIP) throw new Error('no non-internal IPv4 address found: pass --node-ip');
+  const cri = new CriClient({ endpoint: opts.criEndpoint });
+  try {
+    const host = await readHostFacts('/');
+    const version = await cri.runtime.version().catch(() => undefined);
+    const registration = new NodeRegistration({
+      api: opts.api,
+      cri,
+      log,
+      nodeName: opts.nodeName,
+      nodeIP,
+      host,
+    });
+    const lease = new NodeLease(opts.api, opts.nodeName);
+    const pods = new PodManager({
+      api: opts.api,
+      cri,
+      log,
+      nodeName: opts.nodeName,
+      nodeIP,
+      runtimeName: version?.runtimeName || 'containerd',
+      cgroupRoot: opts.cgroupRoot ?? `/skiff-${opts.nodeName}`,
+      podLogsDir: opts.podLogsDir ?? '/var/log/pods',
+      now: Date.now,
+    });
+    log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
+    await Promise.all([
+      every(NODE_STATUS_CHECK_MS, opts.signal, () =>
+        registration.sync().catch((e) => log.warn({ err: e }, 'node status update failed')),
+      ),
+      every(NODE_LEASE_RENEW_MS, opts.signal, async () => {
+        await lease.renew().catch((e) => log.warn({ err: e }, 'node lease renewal failed'));
+      }),
+      pods.run(opts.signal),
+    ]);
+  } finally {
+    cri.close();
+  }
+}

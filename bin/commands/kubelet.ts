@@ -1,0 +1,82 @@
+import os from 'node:os';
+import { Command, Option } from 'commander';
+import { startKubelet } from '../../agent/run.js';
+import { loadKubeconfig } from '../../client/kubeconfig.js';
+import { ApiClient } from '../../client/rest-client.js';
+import { DEFAULT_CRI_ENDPOINT } from '../../shim/index.js';
+import { rootLogger } from '../logger.js';
+
+interface KubeletFlags {
+  kubeconfig?: string;
+  hostnameOverride?: string;
+  nodeIp?: string;
+  containerRuntimeEndpoint: string;
+  podLogsDir: string;
+  cgroupRoot?: string;
+}
+
+const opt = (flags: string, description: string, env: string, def?: string) => {
+  const o = new Option(flags, description).env(env);
+  return def === undefined ? o : o.default(def);
+};
+
+/** `skiff kubelet`: registers this host as a Node and runs the pods bound to it on containerd. */
+export function kubeletCommand(): Command {
+  return new Command('kubelet')
+    .description('the node agent: registers the Node and runs its pods through the CRI')
+    .addOption(opt('--kubeconfig <file>', '(connection) kubeconfig of the API server', 'SKIFF_KUBECONFIG'))
+    .addOption(
+      opt(
+        '--hostname-override <name>',
+        '(node) Node name; default: the host name',
+        'SKIFF_HOSTNAME_OVERRIDE',
+      ),
+    )
+    .addOption(
+      opt(
+        '--node-ip <ip>',
+        '(node) InternalIP; default: the first non-internal IPv4 address',
+        'SKIFF_NODE_IP',
+      ),
+    )
+    .addOption(
+      opt(
+        '--container-runtime-endpoint <url>',
+        '(runtime) CRI socket',
+        'SKIFF_CONTAINER_RUNTIME_ENDPOINT',
+        DEFAULT_CRI_ENDPOINT,
+      ),
+    )
+    .addOption(
+      opt('--pod-logs-dir <dir>', '(runtime) container log files', 'SKIFF_POD_LOGS_DIR', '/var/log/pods'),
+    )
+    .addOption(
+      opt(
+        '--cgroup-root <path>',
+        '(runtime) parent cgroup of the pods; default /skiff-<node>',
+        'SKIFF_CGROUP_ROOT',
+      ),
+    )
+    .action(async (flags: KubeletFlags) => {
+      const log = rootLogger();
+      const nodeName = (flags.hostnameOverride || os.hostname()).toLowerCase();
+      const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), { component: 'kubelet' });
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      try {
+        await startKubelet({
+          api,
+          log,
+          signal: stop.signal,
+          nodeName,
+          nodeIP: flags.nodeIp,
+          criEndpoint: flags.containerRuntimeEndpoint,
+          podLogsDir: flags.podLogsDir,
+          cgroupRoot: flags.cgroupRoot,
+        });
+      } finally {
+        await api.close();
+      }
+    });
+}

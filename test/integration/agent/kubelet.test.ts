@@ -1,0 +1,184 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Lease } from 'kubernetes-types/coordination/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubelet } from '../../../agent/run.js';
+import { loadKubeconfig } from '../../../client/kubeconfig.js';
+import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
+import { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
+import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { kubectlFor } from '../../support/kubectl.js';
+import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+
+const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
+const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', namespaced: false };
+const LEASES: ResourceRef = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  namespaced: true,
+};
+const NODE = 'kubelet-test-node';
+const NODE_IP = '127.0.0.1';
+
+let server: TestServer;
+let ctrd: TestContainerd;
+let api: ApiClient;
+let cri: CriClient;
+let logsDir: string;
+let kubectl: ReturnType<typeof kubectlFor>;
+const stop = new AbortController();
+let kubelet: Promise<void> | undefined;
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const getPod = (name: string) => api.get<Pod>(PODS, name, { namespace: 'default' });
+
+beforeAll(async () => {
+  [server, ctrd] = await Promise.all([startSkiffServer([], { components: true }), startTestContainerd()]);
+  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
+  logsDir = await mkdtemp(join(tmpdir(), 'skiff-kubelet-logs-'));
+  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'kubelet-test' });
+  cri = new CriClient({ endpoint: ctrd.endpoint });
+  kubectl = kubectlFor(server.kubeconfig);
+  kubelet = startKubelet({
+    api,
+    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'warn' }),
+    signal: stop.signal,
+    nodeName: NODE,
+    nodeIP: NODE_IP,
+    criEndpoint: ctrd.endpoint,
+    cgroupRoot: ctrd.cgroupRoot,
+    podLogsDir: logsDir,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  stop.abort();
+  await kubelet?.catch(() => undefined);
+  cri?.close();
+  await api?.close();
+  await Promise.all([ctrd?.stop(), server?.stop()]);
+  if (logsDir) await rm(logsDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('kubelet against a real API server and containerd', () => {
+  it('registers the Node, Ready, with host facts and a Lease', async () => {
+    const node = await eventually('node Ready', async () => {
+      const n = await api.get<Node>(NODES, NODE);
+      return n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? n : undefined;
+    });
+    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.reason).toBe('KubeletReady');
+    expect(node.metadata?.labels?.['kubernetes.io/hostname']).toBe(NODE);
+    expect(node.metadata?.labels?.['kubernetes.io/os']).toBe('linux');
+    expect(node.status?.capacity?.pods).toBe('110');
+    expect(Number(node.status?.capacity?.cpu)).toBeGreaterThan(0);
+    expect(node.status?.addresses).toContainEqual({ type: 'InternalIP', address: NODE_IP });
+    expect(node.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/\S+/);
+    expect(node.status?.nodeInfo?.kubeletVersion).toBe('v1.32.4-skiff');
+    expect(node.status?.daemonEndpoints?.kubeletEndpoint?.Port).toBe(10250);
+
+    const lease = await eventually('lease', () =>
+      api.get<Lease>(LEASES, NODE, { namespace: 'kube-node-lease' }).catch(() => undefined),
+    );
+    expect(lease.spec?.holderIdentity).toBe(NODE);
+    expect(lease.spec?.leaseDurationSeconds).toBe(40);
+    expect(lease.spec?.renewTime).toMatch(/\.\d{6}Z$/);
+  }, 30_000);
+
+  it('runs a scheduled pod to Running and Ready, then deletes it gracefully', async () => {
+    await api.create<Pod>(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hello', namespace: 'default' },
+      spec: {
+        hostNetwork: true,
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: 'c',
+            image: BUSYBOX_IMAGE,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['sh', '-c', 'echo hi; sleep 1000'],
+          },
+        ],
+      },
+    });
+    const pod = await eventually(
+      'pod Running and Ready',
+      async () => {
+        const p = await getPod('hello');
+        const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+        return p.status?.phase === 'Running' && ready ? p : undefined;
+      },
+      30_000,
+    );
+    expect(pod.spec?.nodeName).toBe(NODE);
+    expect(pod.status?.podIP).toBe(NODE_IP);
+    expect(pod.status?.hostIP).toBe(NODE_IP);
+    expect(pod.status?.startTime).toBeTruthy();
+    const cs = pod.status?.containerStatuses?.[0];
+    expect(cs?.name).toBe('c');
+    expect(cs?.ready).toBe(true);
+    expect(cs?.state?.running?.startedAt).toBeTruthy();
+    expect(cs?.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+    const containerId = cs?.containerID?.slice('containerd://'.length) ?? '';
+    expect((await cri.runtime.containerStatus(containerId)).status?.state).toBe('CONTAINER_RUNNING');
+
+    const del = await kubectl(['delete', 'pod', 'hello', '--wait=true', '--timeout=30s'], undefined, 40_000);
+    expect(del.stderr).toBe('');
+    expect(del.code).toBe(0);
+    await expect(getPod('hello')).rejects.toMatchObject({ code: 404 });
+    const uid = pod.metadata?.uid ?? '';
+    await eventually('sandbox removed', async () => {
+      const left = await cri.runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+      return left.length === 0 ? true : undefined;
+    });
+    expect(await cri.runtime.listContainers({ id: containerId })).toEqual([]);
+  }, 60_000);
+
+  it('runs a restartPolicy Never pod to Succeeded', async () => {
+    await api.create<Pod>(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'once', namespace: 'default' },
+      spec: {
+        hostNetwork: true,
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 0'] },
+        ],
+      },
+    });
+    const pod = await eventually(
+      'pod Succeeded',
+      async () => {
+        const p = await getPod('once');
+        return p.status?.phase === 'Succeeded' ? p : undefined;
+      },
+      30_000,
+    );
+    const term = pod.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(term?.exitCode).toBe(0);
+    expect(term?.reason).toBe('Completed');
+    expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+  }, 40_000);
+});
