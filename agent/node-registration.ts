@@ -139,6 +139,24 @@ export class NodeRegistration {
     const last = this.lastWritten;
     if (last && last.ready === r.ready && last.message === r.message && at - last.at < HEARTBEAT_MS) return;
     const desired = desiredNode({ ...this.o, runtimeVersion: r.runtimeVersion });
+    // Controllers write the Node too (taints, podCIDR): on a conflict, read it again and retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.write(desired, r, at);
+        break;
+      } catch (e) {
+        if (attempt >= 3 || !isStatusError(e, 'Conflict')) throw e;
+      }
+    }
+    if (!last || last.ready !== r.ready)
+      this.o.log.info(
+        { node: this.o.nodeName, ready: r.ready, message: r.message },
+        'node readiness changed',
+      );
+    this.lastWritten = { ready: r.ready, message: r.message, at };
+  }
+
+  private async write(desired: Node, r: RuntimeReadiness, at: number): Promise<void> {
     let current: Node;
     try {
       current = await this.o.api.get<Node>(NODES, this.o.nodeName);
@@ -171,11 +189,5 @@ export class NodeRegistration {
       });
     }
     await this.o.api.updateStatus<Node>(NODES, { ...current, status });
-    if (!last || last.ready !== r.ready)
-      this.o.log.info(
-        { node: this.o.nodeName, ready: r.ready, message: r.message },
-        'node readiness changed',
-      );
-    this.lastWritten = { ready: r.ready, message: r.message, at };
   }
 }
