@@ -87,9 +87,9 @@ export async function streamWatch(
  * One watch-cache event goes to every watcher of the resource: the same object, read-only.
  * Serialising it once and sharing the line saves a stringify per watcher.
  */
-const encodedLines = new WeakMap<object, Map<string, string>>();
+const encodedLines = new WeakMap<object, Map<string, Buffer>>();
 
-function encodedEvent(type: string, object: KubeObject): string {
+function encodedEvent(type: string, object: KubeObject): Buffer {
   let byType = encodedLines.get(object);
   if (!byType) {
     byType = new Map();
@@ -97,7 +97,8 @@ function encodedEvent(type: string, object: KubeObject): string {
   }
   let line = byType.get(type);
   if (line === undefined) {
-    line = `${JSON.stringify({ type, object })}\n`;
+    // Bytes, not a string: each watcher's write then skips its own UTF-8 encoding.
+    line = Buffer.from(`${JSON.stringify({ type, object })}\n`);
     byType.set(type, line);
   }
   return line;
