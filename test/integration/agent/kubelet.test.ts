@@ -31,8 +31,56 @@ let api: ApiClient;
 let cri: CriClient;
 let logsDir: string;
 let kubectl: ReturnType<typeof kubectlFor>;
-const stop = new AbortController();
+let stop = new AbortController();
 let kubelet: Promise<void> | undefined;
+
+function runKubelet(): void {
+  stop = new AbortController();
+  kubelet = startKubelet({
+    api,
+    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'warn' }),
+    signal: stop.signal,
+    nodeName: NODE,
+    nodeIP: NODE_IP,
+    criEndpoint: ctrd.endpoint,
+    cgroupRoot: ctrd.cgroupRoot,
+    podLogsDir: logsDir,
+  });
+}
+
+async function stopKubelet(): Promise<void> {
+  stop.abort();
+  await kubelet?.catch(() => undefined);
+  kubelet = undefined;
+}
+
+function sleeper(name: string, extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      hostNetwork: true,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['sleep', '1000'] }],
+      ...extra,
+    },
+  };
+}
+
+async function runningPod(name: string): Promise<Pod> {
+  return eventually(
+    `${name} Running`,
+    async () => {
+      const p = await getPod(name);
+      return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
+    },
+    30_000,
+  );
+}
+
+const sandboxesOf = (uid: string) =>
+  cri.runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -58,21 +106,11 @@ beforeAll(async () => {
   api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'kubelet-test' });
   cri = new CriClient({ endpoint: ctrd.endpoint });
   kubectl = kubectlFor(server.kubeconfig);
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'warn' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-  });
+  runKubelet();
 }, 90_000);
 
 afterAll(async () => {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
+  await stopKubelet();
   cri?.close();
   await api?.close();
   await Promise.all([ctrd?.stop(), server?.stop()]);
@@ -181,4 +219,67 @@ describe('kubelet against a real API server and containerd', () => {
     expect(term?.reason).toBe('Completed');
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
   }, 40_000);
+
+  it('restarts a failing container with back-off, and removes a force-deleted pod from the runtime', async () => {
+    await api.create<Pod>(
+      PODS,
+      sleeper('crash', {
+        restartPolicy: 'OnFailure',
+        containers: [
+          { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 3'] },
+        ],
+      }),
+    );
+    const pod = await eventually(
+      'crash in CrashLoopBackOff',
+      async () => {
+        const p = await getPod('crash');
+        const cs = p.status?.containerStatuses?.[0];
+        return cs && cs.restartCount >= 1 && cs.state?.waiting?.reason === 'CrashLoopBackOff' ? p : undefined;
+      },
+      30_000,
+    );
+    const cs = pod.status?.containerStatuses?.[0];
+    expect(cs?.lastState?.terminated?.exitCode).toBe(3);
+    expect(cs?.state?.waiting?.message).toMatch(
+      /^back-off 10s restarting failed container=c pod=crash_default/,
+    );
+    expect(pod.status?.phase).toBe('Running');
+    expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+
+    // Gone from the API at once: the kubelet finds the sandbox orphaned and removes it.
+    const uid = pod.metadata?.uid ?? '';
+    await api.delete(PODS, 'crash', { namespace: 'default', gracePeriodSeconds: 0 });
+    await eventually('crash sandbox removed', async () =>
+      (await sandboxesOf(uid)).length === 0 ? true : undefined,
+    );
+  }, 60_000);
+
+  it('adopts running pods after a restart and removes sandboxes of pods deleted meanwhile', async () => {
+    await api.create<Pod>(PODS, sleeper('keep'));
+    await api.create<Pod>(PODS, sleeper('drop'));
+    const keep = await runningPod('keep');
+    const drop = await runningPod('drop');
+    const keepId = keep.status?.containerStatuses?.[0]?.containerID;
+    const keepUid = keep.metadata?.uid ?? '';
+    const dropUid = drop.metadata?.uid ?? '';
+
+    await stopKubelet();
+    await api.delete(PODS, 'drop', { namespace: 'default', gracePeriodSeconds: 0 });
+    expect((await sandboxesOf(dropUid)).length).toBe(1);
+    runKubelet();
+
+    await eventually('orphan removed', async () =>
+      (await sandboxesOf(dropUid)).length === 0 ? true : undefined,
+    );
+    // Give the new kubelet a few sync rounds in which it could (wrongly) restart `keep`.
+    await new Promise((r) => setTimeout(r, 2500));
+    const after = await getPod('keep');
+    expect(after.status?.containerStatuses?.[0]?.containerID).toBe(keepId);
+    expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const keepSandboxes = await sandboxesOf(keepUid);
+    expect(keepSandboxes.map((s) => s.state)).toEqual(['SANDBOX_READY']);
+    const running = await cri.runtime.listContainers({ podSandboxId: keepSandboxes[0]?.id ?? '' });
+    expect(running.map((c) => `containerd://${c.id}`)).toEqual([keepId]);
+  }, 60_000);
 });
