@@ -26,6 +26,7 @@ export class PodManager {
   private readonly workers = new Map<string, PodWorker>();
   private readonly informer: Informer<Pod>;
   private readonly log: Logger;
+  private stopped = false;
 
   constructor(private readonly o: PodManagerOptions) {
     this.log = o.log.child({ component: 'pod-manager' });
@@ -59,6 +60,9 @@ export class PodManager {
         });
       });
     }
+    this.stopped = true;
+    // The runtime connection closes after this: let syncs in flight finish first.
+    await Promise.all([...this.workers.values()].map((w) => w.idle()));
     await informerDone;
   }
 
@@ -76,7 +80,7 @@ export class PodManager {
     if (!uid) return;
     const w = this.worker(uid, pod);
     w.pod = pod;
-    void w.kick();
+    if (!this.stopped) void w.kick();
   }
 
   private gone(pod: Pod): void {
@@ -84,7 +88,7 @@ export class PodManager {
     if (!uid) return;
     const w = this.worker(uid, undefined);
     w.pod = undefined;
-    void w.kick();
+    if (!this.stopped) void w.kick();
   }
 
   private async findOrphans(): Promise<void> {

@@ -71,6 +71,10 @@ export class PodWorker {
   private again = false;
   /** Per container name: the delay before the next restart. */
   private readonly backoff = new Map<string, number>();
+  /** Per image: the last failed pull, so pulls are retried with back-off (ImagePullBackOff). */
+  /** Per container name: the last reason it could not start, so repeats are not logged as warnings. */
+  private readonly lastWaiting = new Map<string, string>();
+  private readonly pullFailures = new Map<string, { at: number; delayMs: number; message: string }>();
   private lastStatus: string | undefined;
   private deleteConfirmed = false;
   private readonly log: Logger;
@@ -85,6 +89,11 @@ export class PodWorker {
       pod: pod ? `${pod.metadata?.namespace}/${pod.metadata?.name}` : undefined,
       uid,
     });
+  }
+
+  /** Resolves when no sync is in flight. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   /** Runs a sync now, or once more after the one in flight. Never rejects. */
@@ -224,7 +233,12 @@ export class PodWorker {
         e instanceof WaitingError
           ? { reason: e.reason, message: e.message }
           : { reason: 'RunContainerError', message: e instanceof CriError ? e.runtimeMessage : String(e) };
-      this.log.warn({ container: spec.name, reason: w.reason, message: w.message }, 'container not started');
+      const level = this.lastWaiting.get(spec.name) === w.reason ? 'debug' : 'warn';
+      this.lastWaiting.set(spec.name, w.reason);
+      this.log[level](
+        { container: spec.name, reason: w.reason, message: w.message },
+        'container not started',
+      );
       return { ...base, waiting: w };
     }
   }
@@ -241,10 +255,18 @@ export class PodWorker {
           `Container image "${image}" is not present with pull policy of Never`,
         );
     }
+    const failed = this.pullFailures.get(image);
+    const now = this.d.now();
+    if (failed && now < failed.at + failed.delayMs)
+      throw new WaitingError('ImagePullBackOff', `Back-off pulling image "${image}": ${failed.message}`);
     try {
       await this.d.cri.images.pullImage(image);
+      this.pullFailures.delete(image);
     } catch (e) {
-      throw new WaitingError('ErrImagePull', e instanceof CriError ? e.runtimeMessage : String(e));
+      const message = e instanceof CriError ? e.runtimeMessage : String(e);
+      const delayMs = failed ? Math.min(failed.delayMs * 2, BACKOFF_MAX_MS) : BACKOFF_INITIAL_MS;
+      this.pullFailures.set(image, { at: now, delayMs, message });
+      throw new WaitingError('ErrImagePull', message);
     }
   }
 

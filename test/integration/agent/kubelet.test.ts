@@ -38,7 +38,7 @@ function runKubelet(): void {
   stop = new AbortController();
   kubelet = startKubelet({
     api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'warn' }),
+    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
     signal: stop.signal,
     nodeName: NODE,
     nodeIP: NODE_IP,
@@ -282,4 +282,24 @@ describe('kubelet against a real API server and containerd', () => {
     const running = await cri.runtime.listContainers({ podSandboxId: keepSandboxes[0]?.id ?? '' });
     expect(running.map((c) => `containerd://${c.id}`)).toEqual([keepId]);
   }, 60_000);
+
+  it('reports images that cannot be had as waiting reasons with the message', async () => {
+    const image = (name: string, img: string, policy: 'Never' | 'IfNotPresent') =>
+      sleeper(name, { containers: [{ name: 'c', image: img, imagePullPolicy: policy, command: ['true'] }] });
+    await api.create<Pod>(PODS, image('never', 'docker.io/skiff/absent:none', 'Never'));
+    // Nothing listens on port 1: the pull fails at once.
+    await api.create<Pod>(PODS, image('unpullable', '127.0.0.1:1/skiff/absent:none', 'IfNotPresent'));
+    const waiting = (name: string, reasons: string[]) =>
+      eventually(`${name} waiting with ${reasons}`, async () => {
+        const w = (await getPod(name)).status?.containerStatuses?.[0]?.state?.waiting;
+        return w?.reason && reasons.includes(w.reason) ? w : undefined;
+      });
+    const never = await waiting('never', ['ErrImageNeverPull']);
+    expect(never.message).toContain('docker.io/skiff/absent:none');
+    const pull = await waiting('unpullable', ['ErrImagePull', 'ImagePullBackOff']);
+    expect(pull.message).toContain('127.0.0.1:1');
+    expect((await getPod('unpullable')).status?.phase).toBe('Pending');
+    for (const name of ['never', 'unpullable'])
+      await api.delete(PODS, name, { namespace: 'default', gracePeriodSeconds: 0 });
+  }, 40_000);
 });
