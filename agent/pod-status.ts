@@ -27,6 +27,11 @@ export function criTime(ns: string | undefined): string | undefined {
 }
 
 /** Whether a container that exited with `exitCode` is started again under `restartPolicy`. */
+/** Init containers run until they succeed: Always counts as OnFailure for them. */
+export function initRestartPolicy(podPolicy: string | undefined): 'Never' | 'OnFailure' {
+  return podPolicy === 'Never' ? 'Never' : 'OnFailure';
+}
+
 export function shouldRestart(restartPolicy: string | undefined, exitCode: number): boolean {
   if (restartPolicy === 'Never') return false;
   if (restartPolicy === 'OnFailure') return exitCode !== 0;
@@ -99,6 +104,7 @@ function condition(
 export function computePodStatus(o: {
   pod: Pod;
   sandboxReady: boolean;
+  initContainers?: ObservedContainer[];
   containers: ObservedContainer[];
   hostIP: string;
   podIP: string;
@@ -107,11 +113,17 @@ export function computePodStatus(o: {
   const { pod } = o;
   const now = rfc3339(o.nowMs);
   const policy = pod.spec?.restartPolicy ?? 'Always';
+  const inits = (o.initContainers ?? []).map((c) => containerStatus(c, initRestartPolicy(policy)));
+  const initialized = inits.every((s) => s.state?.terminated?.exitCode === 0);
+  const initFailed = inits.some((s) => (s.state?.terminated?.exitCode ?? 0) !== 0);
   const statuses = o.containers.map((c) => containerStatus(c, policy));
   const allRunning = statuses.length > 0 && statuses.every((s) => s.state?.running);
   const allDone = statuses.length > 0 && statuses.every((s) => s.state?.terminated);
   let phase: string;
-  if (allDone) phase = statuses.every((s) => s.state?.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
+  if (initFailed) phase = 'Failed';
+  else if (!initialized) phase = 'Pending';
+  else if (allDone)
+    phase = statuses.every((s) => s.state?.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
   else if (statuses.some((s, i) => s.state?.running || s.lastState?.terminated || o.containers[i]?.cri))
     phase = 'Running';
   else phase = 'Pending';
@@ -119,10 +131,15 @@ export function computePodStatus(o: {
   const notReady = allDone
     ? { reason: 'PodCompleted' }
     : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  const incomplete = inits.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
+  const notInitialized = {
+    reason: 'ContainersNotInitialized',
+    message: `containers with incomplete status: [${incomplete.join(' ')}]`,
+  };
   const prev = pod.status?.conditions;
   const conditions = [
     condition('PodReadyToStartContainers', o.sandboxReady, prev, now),
-    condition('Initialized', true, prev, now),
+    condition('Initialized', initialized, prev, now, notInitialized),
     condition('Ready', allRunning, prev, now, notReady),
     condition('ContainersReady', allRunning, prev, now, notReady),
     condition('PodScheduled', true, prev, now),
@@ -136,6 +153,7 @@ export function computePodStatus(o: {
     podIPs: [{ ip: o.podIP }],
     startTime: pod.status?.startTime ?? now,
     qosClass: pod.status?.qosClass,
+    ...(inits.length > 0 ? { initContainerStatuses: inits } : {}),
     containerStatuses: statuses,
   };
 }

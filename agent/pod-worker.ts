@@ -13,7 +13,7 @@ import {
   type PodSandboxConfig,
 } from '../shim/index.js';
 import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels.js';
-import { computePodStatus, type ObservedContainer, shouldRestart } from './pod-status.js';
+import { computePodStatus, initRestartPolicy, type ObservedContainer, shouldRestart } from './pod-status.js';
 import { PODS } from './resources.js';
 
 const BACKOFF_INITIAL_MS = 10_000;
@@ -128,12 +128,30 @@ export class PodWorker {
       return;
     }
     const { id: sandboxId, config } = await this.ensureSandbox(pod);
+    // Init containers one at a time, each to a successful exit, before any app container.
+    const initPolicy = initRestartPolicy(pod.spec?.restartPolicy);
+    const inits: ObservedContainer[] = [];
+    let initialized = true;
+    for (const spec of pod.spec?.initContainers ?? []) {
+      if (!initialized) {
+        inits.push({ spec, runtimeName: this.d.runtimeName, waiting: { reason: 'PodInitializing' } });
+        continue;
+      }
+      const o = await this.ensureContainer(pod, spec, sandboxId, config, initPolicy);
+      inits.push(o);
+      initialized = o.cri?.state === 'CONTAINER_EXITED' && o.cri.exitCode === 0;
+    }
     const observed: ObservedContainer[] = [];
     for (const spec of pod.spec?.containers ?? [])
-      observed.push(await this.ensureContainer(pod, spec, sandboxId, config));
+      observed.push(
+        initialized
+          ? await this.ensureContainer(pod, spec, sandboxId, config, pod.spec?.restartPolicy)
+          : { spec, runtimeName: this.d.runtimeName, waiting: { reason: 'PodInitializing' } },
+      );
     const status = computePodStatus({
       pod,
       sandboxReady: true,
+      initContainers: inits,
       containers: observed,
       hostIP: this.d.nodeIP,
       podIP: this.d.nodeIP,
@@ -188,6 +206,7 @@ export class PodWorker {
     spec: ContainerSpec,
     sandboxId: string,
     sandboxConfig: PodSandboxConfig,
+    restartPolicy: string | undefined,
   ): Promise<ObservedContainer> {
     const rt = this.d.cri.runtime;
     const base = { spec, runtimeName: this.d.runtimeName };
@@ -206,7 +225,7 @@ export class PodWorker {
         st = (await rt.containerStatus(latest.id)).status ?? undefined;
       }
       if (st?.state !== 'CONTAINER_EXITED') return { ...base, cri: st };
-      if (!shouldRestart(pod.spec?.restartPolicy, st.exitCode)) return { ...base, cri: st };
+      if (!shouldRestart(restartPolicy, st.exitCode)) return { ...base, cri: st };
       const now = this.d.now();
       const finishedMs = Number(BigInt(st.finishedAt) / 1_000_000n);
       const ranMs = finishedMs - Number(BigInt(st.startedAt) / 1_000_000n);

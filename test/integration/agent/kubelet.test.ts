@@ -193,7 +193,7 @@ describe('kubelet against a real API server and containerd', () => {
     expect(await cri.runtime.listContainers({ id: containerId })).toEqual([]);
   }, 60_000);
 
-  it('runs a restartPolicy Never pod to Succeeded', async () => {
+  it('runs an init container, then the app container of a restartPolicy Never pod to Succeeded', async () => {
     await api.create<Pod>(PODS, {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -201,6 +201,9 @@ describe('kubelet against a real API server and containerd', () => {
       spec: {
         hostNetwork: true,
         restartPolicy: 'Never',
+        initContainers: [
+          { name: 'init', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 0'] },
+        ],
         containers: [
           { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', 'exit 0'] },
         ],
@@ -218,6 +221,13 @@ describe('kubelet against a real API server and containerd', () => {
     expect(term?.exitCode).toBe(0);
     expect(term?.reason).toBe('Completed');
     expect(pod.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(pod.status?.initContainerStatuses?.[0]?.state?.terminated).toMatchObject({
+      exitCode: 0,
+      reason: 'Completed',
+    });
+    expect(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+    const init = Date.parse(pod.status?.initContainerStatuses?.[0]?.state?.terminated?.finishedAt ?? '');
+    expect(Date.parse(term?.startedAt ?? '')).toBeGreaterThanOrEqual(init);
   }, 40_000);
 
   it('restarts a failing container with back-off, and removes a force-deleted pod from the runtime', async () => {

@@ -103,6 +103,51 @@ describe('computePodStatus', () => {
   });
 });
 
+describe('computePodStatus with init containers', () => {
+  const init = (s?: ContainerStatus, waiting?: ObservedContainer['waiting']): ObservedContainer[] => [
+    { spec: { name: 'init', image: 'busybox' }, cri: s, waiting, runtimeName: 'containerd' },
+  ];
+  const withInit = (p: Pod, i: ObservedContainer[], c: ObservedContainer[]) =>
+    computePodStatus({
+      pod: p,
+      sandboxReady: true,
+      initContainers: i,
+      containers: c,
+      hostIP: 'h',
+      podIP: 'h',
+      nowMs: T0,
+    });
+
+  it('is Pending and not Initialized while an init container runs', () => {
+    const s = withInit(
+      pod('Always'),
+      init(cri('CONTAINER_RUNNING')),
+      observed(undefined, { reason: 'PodInitializing' }),
+    );
+    expect(s.phase).toBe('Pending');
+    expect(s.conditions?.find((c) => c.type === 'Initialized')).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: 'containers with incomplete status: [init]',
+    });
+    expect(s.containerStatuses?.[0]?.state?.waiting?.reason).toBe('PodInitializing');
+  });
+
+  it('restarts a failed init container under Always, and fails the pod under Never', () => {
+    const always = withInit(pod('Always'), init(cri('CONTAINER_EXITED', 1)), observed());
+    expect(always.phase).toBe('Pending');
+    expect(always.initContainerStatuses?.[0]?.state?.waiting?.reason).toBe('CrashLoopBackOff');
+    const never = withInit(pod('Never'), init(cri('CONTAINER_EXITED', 1)), observed());
+    expect(never.phase).toBe('Failed');
+  });
+
+  it('is Initialized once every init container exited 0', () => {
+    const s = withInit(pod('Always'), init(cri('CONTAINER_EXITED', 0)), observed(cri('CONTAINER_RUNNING')));
+    expect(s.phase).toBe('Running');
+    expect(s.conditions?.find((c) => c.type === 'Initialized')?.status).toBe('True');
+  });
+});
+
 describe('shouldRestart', () => {
   it('follows the restart policy', () => {
     expect(shouldRestart('Always', 0)).toBe(true);
