@@ -22,6 +22,8 @@ export interface KubeletOptions {
   cgroupRoot?: string;
   /** Where CRI container logs go. Default /var/log/pods. */
   podLogsDir?: string;
+  /** How often the runtime's readiness is checked. Default 10 s. */
+  nodeStatusCheckMs?: number;
 }
 
 function every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
@@ -73,7 +75,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     await Promise.all([
-      every(NODE_STATUS_CHECK_MS, opts.signal, () =>
+      every(opts.nodeStatusCheckMs ?? NODE_STATUS_CHECK_MS, opts.signal, () =>
         registration.sync().catch((e) => log.warn({ err: e }, 'node status update failed')),
       ),
       every(NODE_LEASE_RENEW_MS, opts.signal, async () => {

@@ -45,6 +45,7 @@ function runKubelet(): void {
     criEndpoint: ctrd.endpoint,
     cgroupRoot: ctrd.cgroupRoot,
     podLogsDir: logsDir,
+    nodeStatusCheckMs: 500,
   });
 }
 
@@ -312,4 +313,31 @@ describe('kubelet against a real API server and containerd', () => {
     for (const name of ['never', 'unpullable'])
       await api.delete(PODS, name, { namespace: 'default', gracePeriodSeconds: 0 });
   }, 40_000);
+
+  it('reports the node NotReady while containerd is down and Ready again when it is back', async () => {
+    const readyStatus = async (want: string) =>
+      eventually(`node Ready=${want}`, async () => {
+        const c = (await api.get<Node>(NODES, NODE)).status?.conditions?.find((x) => x.type === 'Ready');
+        return c?.status === want ? c : undefined;
+      });
+    await ctrd.terminate();
+    try {
+      const down = await readyStatus('False');
+      expect(down.reason).toBe('KubeletNotReady');
+      expect(down.message).toMatch(/^container runtime is down/);
+    } finally {
+      await ctrd.start();
+    }
+    expect((await readyStatus('True')).reason).toBe('KubeletReady');
+    // The pod from before the outage keeps its sandbox and its one container.
+    await new Promise((r) => setTimeout(r, 2000));
+    const keep = await runningPod('keep');
+    expect(keep.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    const sandboxes = await sandboxesOf(keep.metadata?.uid ?? '');
+    expect(sandboxes.map((x) => x.state)).toEqual(['SANDBOX_READY']);
+    const containers = await cri.runtime.listContainers({ podSandboxId: sandboxes[0]?.id ?? '' });
+    expect(containers.map((c) => [`containerd://${c.id}`, c.state])).toEqual([
+      [keep.status?.containerStatuses?.[0]?.containerID, 'CONTAINER_RUNNING'],
+    ]);
+  }, 60_000);
 });
