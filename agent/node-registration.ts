@@ -121,6 +121,28 @@ export function readyCondition(
   };
 }
 
+/** Pressure is not measured yet (no eviction in this slice): reported as absent. */
+const PRESSURE_CONDITIONS = [
+  ['MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+  ['DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+  ['PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+] as const;
+
+function pressureConditions(previous: NodeCondition[] | undefined, nowMs: number): NodeCondition[] {
+  const now = rfc3339(nowMs);
+  return PRESSURE_CONDITIONS.map(([type, reason, message]) => {
+    const prev = previous?.find((c) => c.type === type);
+    return {
+      type,
+      status: 'False',
+      reason,
+      message,
+      lastHeartbeatTime: now,
+      lastTransitionTime: prev?.status === 'False' && prev.lastTransitionTime ? prev.lastTransitionTime : now,
+    };
+  });
+}
+
 /**
  * Registers the Node (create, or take over an existing one) and keeps its status current:
  * `sync()` rewrites nodes/status when readiness changed or the heartbeat is due.
@@ -179,7 +201,11 @@ export class NodeRegistration {
         ...(desired.status?.nodeInfo ?? current.status?.nodeInfo ?? ({} as never)),
         containerRuntimeVersion: r.runtimeVersion || current.status?.nodeInfo?.containerRuntimeVersion || '',
       },
-      conditions: [...others, readyCondition(r, prevReady, at)],
+      conditions: [
+        ...others.filter((c) => !PRESSURE_CONDITIONS.some(([type]) => type === c.type)),
+        ...pressureConditions(current.status?.conditions, at),
+        readyCondition(r, prevReady, at),
+      ],
     };
     const labels = { ...current.metadata?.labels, ...desired.metadata?.labels };
     if (JSON.stringify(labels) !== JSON.stringify(current.metadata?.labels ?? {})) {

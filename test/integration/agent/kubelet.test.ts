@@ -126,6 +126,8 @@ describe('kubelet against a real API server and containerd', () => {
     });
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready?.reason).toBe('KubeletReady');
+    for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure'])
+      expect(node.status?.conditions?.find((c) => c.type === type)?.status).toBe('False');
     expect(node.metadata?.labels?.['kubernetes.io/hostname']).toBe(NODE);
     expect(node.metadata?.labels?.['kubernetes.io/os']).toBe('linux');
     expect(node.status?.capacity?.pods).toBe('110');
