@@ -9,6 +9,7 @@ import { rootLogger } from '../logger.js';
 interface KubeletFlags {
   kubeconfig?: string;
   hostnameOverride?: string;
+  nodeName?: string;
   nodeIp?: string;
   containerRuntimeEndpoint: string;
   podLogsDir: string;
@@ -32,6 +33,7 @@ export function kubeletCommand(): Command {
         'SKIFF_HOSTNAME_OVERRIDE',
       ),
     )
+    .addOption(opt('--node-name <name>', '(node) same as --hostname-override', 'SKIFF_NODE_NAME'))
     .addOption(
       opt(
         '--node-ip <ip>',
@@ -59,7 +61,7 @@ export function kubeletCommand(): Command {
     )
     .action(async (flags: KubeletFlags) => {
       const log = rootLogger();
-      const nodeName = (flags.hostnameOverride || os.hostname()).toLowerCase();
+      const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
       const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), { component: 'kubelet' });
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
