@@ -77,6 +77,7 @@ export class PodWorker {
   private readonly pullFailures = new Map<string, { at: number; delayMs: number; message: string }>();
   private lastStatus: string | undefined;
   private deleteConfirmed = false;
+  private terminal = false;
   private readonly log: Logger;
 
   constructor(
@@ -122,8 +123,9 @@ export class PodWorker {
       await this.terminate(pod);
       return;
     }
+    // Terminal is final; the local flag covers the time before the informer shows our write.
     const phase = pod.status?.phase;
-    if (phase === 'Succeeded' || phase === 'Failed') {
+    if (this.terminal || phase === 'Succeeded' || phase === 'Failed') {
       await this.stopSandboxes();
       return;
     }
@@ -158,7 +160,10 @@ export class PodWorker {
       nowMs: this.d.now(),
     });
     await this.writeStatus(pod, status);
-    if (status.phase === 'Succeeded' || status.phase === 'Failed') await this.stopSandboxes();
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      this.terminal = true;
+      await this.stopSandboxes();
+    }
   }
 
   private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
