@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
 import { controllerManagerCommand } from './commands/controller-manager.js';
 import { criCommand } from './commands/cri.js';
+import { kubeletCommand } from './commands/kubelet.js';
 import { proxyCommand } from './commands/proxy.js';
 import { schedulerCommand } from './commands/scheduler.js';
 import { apiServerCommand, serverCommand } from './commands/server.js';
@@ -11,7 +12,6 @@ import { expandConfigFile } from './config-file.js';
 const PENDING: Record<string, string> = {
   'cloud-controller-manager':
     'the cloud-controller-manager (node inventory, pod-CIDR routes, LoadBalancer addresses)',
-  kubelet: 'the kubelet (runs pods on containerd through CRI)',
   agent: 'the node agent (kubelet + proxy)',
 };
 
@@ -27,6 +27,7 @@ function program(): Command {
   root.addCommand(schedulerCommand());
   root.addCommand(controllerManagerCommand());
   root.addCommand(proxyCommand());
+  root.addCommand(kubeletCommand());
   for (const [name, what] of Object.entries(PENDING)) {
     root
       .command(name)
