@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { SKIFF_VERSION, versionInfo } from '../control-plane/apiserver/version.js';
+import { agentCommand } from './commands/agent.js';
 import { controllerManagerCommand } from './commands/controller-manager.js';
 import { criCommand } from './commands/cri.js';
 import { kubeletCommand } from './commands/kubelet.js';
@@ -12,7 +13,6 @@ import { expandConfigFile } from './config-file.js';
 const PENDING: Record<string, string> = {
   'cloud-controller-manager':
     'the cloud-controller-manager (node inventory, pod-CIDR routes, LoadBalancer addresses)',
-  agent: 'the node agent (kubelet + proxy)',
 };
 
 function program(): Command {
@@ -28,6 +28,7 @@ function program(): Command {
   root.addCommand(controllerManagerCommand());
   root.addCommand(proxyCommand());
   root.addCommand(kubeletCommand());
+  root.addCommand(agentCommand());
   for (const [name, what] of Object.entries(PENDING)) {
     root
       .command(name)

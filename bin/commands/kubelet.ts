@@ -6,7 +6,7 @@ import { ApiClient } from '../../client/rest-client.js';
 import { DEFAULT_CRI_ENDPOINT } from '../../shim/index.js';
 import { rootLogger } from '../logger.js';
 
-interface KubeletFlags {
+export interface KubeletFlags {
   kubeconfig?: string;
   hostnameOverride?: string;
   nodeName?: string;
@@ -21,26 +21,10 @@ const opt = (flags: string, description: string, env: string, def?: string) => {
   return def === undefined ? o : o.default(def);
 };
 
-/** `skiff kubelet`: registers this host as a Node and runs the pods bound to it on containerd. */
-export function kubeletCommand(): Command {
-  return new Command('kubelet')
-    .description('the node agent: registers the Node and runs its pods through the CRI')
-    .addOption(opt('--kubeconfig <file>', '(connection) kubeconfig of the API server', 'SKIFF_KUBECONFIG'))
-    .addOption(
-      opt(
-        '--hostname-override <name>',
-        '(node) Node name; default: the host name',
-        'SKIFF_HOSTNAME_OVERRIDE',
-      ),
-    )
+/** Options only the kubelet has; `skiff agent` adds them beside the proxy's (which bring kubeconfig, hostname, node IP). */
+export function addKubeletOnlyOptions(cmd: Command): Command {
+  return cmd
     .addOption(opt('--node-name <name>', '(node) same as --hostname-override', 'SKIFF_NODE_NAME'))
-    .addOption(
-      opt(
-        '--node-ip <ip>',
-        '(node) InternalIP; default: the first non-internal IPv4 address',
-        'SKIFF_NODE_IP',
-      ),
-    )
     .addOption(
       opt(
         '--container-runtime-endpoint <url>',
@@ -58,27 +42,54 @@ export function kubeletCommand(): Command {
         '(runtime) parent cgroup of the pods; default /skiff-<node>',
         'SKIFF_CGROUP_ROOT',
       ),
-    )
-    .action(async (flags: KubeletFlags) => {
-      const log = rootLogger();
-      const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
-      const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), { component: 'kubelet' });
-      const stop = new AbortController();
-      process.once('SIGINT', () => stop.abort());
-      process.once('SIGTERM', () => stop.abort());
-      try {
-        await startKubelet({
-          api,
-          log,
-          signal: stop.signal,
-          nodeName,
-          nodeIP: flags.nodeIp,
-          criEndpoint: flags.containerRuntimeEndpoint,
-          podLogsDir: flags.podLogsDir,
-          cgroupRoot: flags.cgroupRoot,
-        });
-      } finally {
-        await api.close();
-      }
+    );
+}
+
+export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
+  const log = rootLogger();
+  const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
+  const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), { component: 'kubelet' });
+  try {
+    await startKubelet({
+      api,
+      log,
+      signal,
+      nodeName,
+      // The proxy's --node-ip takes a list; the kubelet publishes the first as its InternalIP.
+      nodeIP: flags.nodeIp?.split(',')[0]?.trim() || undefined,
+      criEndpoint: flags.containerRuntimeEndpoint,
+      podLogsDir: flags.podLogsDir,
+      cgroupRoot: flags.cgroupRoot,
     });
+  } finally {
+    await api.close();
+  }
+}
+
+/** `skiff kubelet`: registers this host as a Node and runs the pods bound to it on containerd. */
+export function kubeletCommand(): Command {
+  return addKubeletOnlyOptions(
+    new Command('kubelet')
+      .description('the node agent: registers the Node and runs its pods through the CRI')
+      .addOption(opt('--kubeconfig <file>', '(connection) kubeconfig of the API server', 'SKIFF_KUBECONFIG'))
+      .addOption(
+        opt(
+          '--hostname-override <name>',
+          '(node) Node name; default: the host name',
+          'SKIFF_HOSTNAME_OVERRIDE',
+        ),
+      )
+      .addOption(
+        opt(
+          '--node-ip <ip>',
+          '(node) InternalIP; default: the first non-internal IPv4 address',
+          'SKIFF_NODE_IP',
+        ),
+      ),
+  ).action(async (flags: KubeletFlags) => {
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    await runKubelet(flags, stop.signal);
+  });
 }
