@@ -11,6 +11,7 @@ import { REVISION_HASH_LABEL, type RevisionObject, syncDaemonSetHistory } from '
 import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
 import { DAEMON_TOLERATIONS, podFitsNode } from './node-eligibility.js';
+import { enqueueControllersOfPods, enqueueOwners } from './owned-pod-events.js';
 import { isPodAvailable, isPodReady } from './pod-state.js';
 import { podTemplateHash } from './pod-template-hash.js';
 import type { PodObject } from './replicaset-controller.js';
@@ -257,34 +258,8 @@ export const daemonSetEntry: ControllerEntry = {
     const revisions = ctx.informers.informerFor<RevisionObject>(CONTROLLER_REVISIONS);
     const queue = ctx.newQueue();
     const expectations = new Expectations(ctx.clock);
-    daemonSets.addEventHandler({
-      onAdd: (d) => queue.add(keyOf(d)),
-      onUpdate: (_o, d) => queue.add(keyOf(d)),
-      onDelete: (d) => {
-        expectations.forget(keyOf(d));
-        queue.add(keyOf(d));
-      },
-    });
-    const owner = (pod: PodObject): string | undefined => {
-      const ref = controllerRefOf(pod);
-      return ref?.kind === 'DaemonSet' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-    };
-    pods.addEventHandler({
-      onAdd: (p) => {
-        const k = owner(p);
-        if (!k) return;
-        expectations.creationObserved(k);
-        queue.add(k);
-      },
-      onUpdate: (_o, p) => {
-        const k = owner(p);
-        if (k) queue.add(k);
-      },
-      onDelete: (p) => {
-        const k = owner(p);
-        if (k) queue.add(k);
-      },
-    });
+    enqueueOwners(daemonSets, queue, expectations);
+    enqueueControllersOfPods(pods, 'DaemonSet', queue, expectations);
     const all = (): void => {
       for (const d of daemonSets.store.list()) queue.add(keyOf(d));
     };

@@ -9,6 +9,7 @@ import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js';
 import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
+import { enqueueControllersOfPods, enqueueOwners } from './owned-pod-events.js';
 import { podsToDelete } from './pod-ranking.js';
 import { isPodReady } from './pod-state.js';
 import type { PodObject } from './replicaset-controller.js';
@@ -408,34 +409,8 @@ export function jobEntry(opts: { backoffBaseMs?: number } = {}): ControllerEntry
       const pods = ctx.informers.informerFor<PodObject>(PODS);
       const queue = ctx.newQueue();
       const expectations = new Expectations(ctx.clock);
-      jobs.addEventHandler({
-        onAdd: (j) => queue.add(keyOf(j)),
-        onUpdate: (_o, j) => queue.add(keyOf(j)),
-        onDelete: (j) => {
-          expectations.forget(keyOf(j));
-          queue.add(keyOf(j));
-        },
-      });
-      const ownerKey = (pod: PodObject): string | undefined => {
-        const ref = controllerRefOf(pod);
-        return ref?.kind === 'Job' ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-      };
-      pods.addEventHandler({
-        onAdd: (pod) => {
-          const k = ownerKey(pod);
-          if (!k) return;
-          expectations.creationObserved(k);
-          queue.add(k);
-        },
-        onUpdate: (_o, pod) => {
-          const k = ownerKey(pod);
-          if (k) queue.add(k);
-        },
-        onDelete: (pod) => {
-          const k = ownerKey(pod);
-          if (k) queue.add(k);
-        },
-      });
+      enqueueOwners(jobs, queue, expectations);
+      enqueueControllersOfPods(pods, 'Job', queue, expectations);
       ctx.runWorkers(
         queue,
         new JobController({

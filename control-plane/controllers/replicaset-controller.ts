@@ -9,6 +9,7 @@ import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../cl
 import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js';
 import { Expectations } from './expectations.js';
+import { controllerKeyOf, enqueueOwners } from './owned-pod-events.js';
 import { podsToDelete } from './pod-ranking.js';
 import { isPodActive, isPodAvailable, isPodReady } from './pod-state.js';
 import { calculateReplicaSetStatus } from './replicaset-status.js';
@@ -270,18 +271,8 @@ export const replicaSetEntry: ControllerEntry = {
     const pods = ctx.informers.informerFor<PodObject>(PODS);
     const queue = ctx.newQueue();
     const expectations = new Expectations(ctx.clock);
-    replicaSets.addEventHandler({
-      onAdd: (rs) => queue.add(keyOf(rs)),
-      onUpdate: (_old, rs) => queue.add(keyOf(rs)),
-      onDelete: (rs) => {
-        expectations.forget(keyOf(rs));
-        queue.add(keyOf(rs));
-      },
-    });
-    const ownerKey = (pod: PodObject): string | undefined => {
-      const ref = controllerRefOf(pod);
-      return ref?.kind === RS_KIND ? `${pod.metadata.namespace}/${ref.name}` : undefined;
-    };
+    enqueueOwners(replicaSets, queue, expectations);
+    const ownerKey = (pod: PodObject): string | undefined => controllerKeyOf(pod, RS_KIND);
     pods.addEventHandler({
       onAdd: (pod) => {
         const owner = ownerKey(pod);
