@@ -19,9 +19,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   echo "skiff: installing host packages: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Debian starts etcd, containerd and docker-registry on install; skiff runs its own, so no
+  # daemon is started during this install (policy-rc.d 101 = action forbidden).
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod +x "$policy"
+    own_policy=1
+  fi
+  trap '[ "$own_policy" = 1 ] && rm -f "$policy"' EXIT
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts these daemons on install; skiff supervises its own.
   for svc in etcd docker-registry; do
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
       systemctl disable --now "$svc" >/dev/null 2>&1 || true
