@@ -139,7 +139,9 @@ export class EmbeddedEtcd {
 
   private spawnChild(): void {
     const args = embeddedEtcdArgs(this.opts.dataDir, this.clientPort, this.peerPort);
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C reaches skiff alone, which then stops etcd last,
+    // after the API, instead of etcd dying first and being "restarted" during shutdown.
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
     this.startedAt = Date.now();
     if (child.pid) {
