@@ -12,6 +12,7 @@ import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
 import { DAEMON_TOLERATIONS, podFitsNode } from './node-eligibility.js';
 import { enqueueControllersOfPods, enqueueOwners } from './owned-pod-events.js';
+import { PodControl } from './pod-control.js';
 import { isPodAvailable, isPodReady } from './pod-state.js';
 import { podTemplateHash } from './pod-template-hash.js';
 import type { PodObject } from './replicaset-controller.js';
@@ -44,7 +45,11 @@ export class DaemonSetController {
       clock: Clock;
       log: Logger;
     },
-  ) {}
+  ) {
+    this.pods = new PodControl(d);
+  }
+
+  private readonly pods: PodControl;
 
   async sync(key: string): Promise<void> {
     const ds = this.d.daemonSets.get(key);
@@ -157,13 +162,9 @@ export class DaemonSetController {
     );
     for (const pod of unique) {
       try {
-        await this.d.api.delete(PODS, pod.metadata.name ?? '', {
-          namespace: pod.metadata.namespace,
-          preconditions: { uid: pod.metadata.uid },
-        });
-        this.d.events.event(ds, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+        await this.pods.delete(ds, pod);
       } catch (e) {
-        if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) errors.push(e);
+        errors.push(e);
       }
     }
     if (errors.length > 0) throw errors[0];
@@ -191,13 +192,7 @@ export class DaemonSetController {
       },
       spec,
     };
-    try {
-      const created = await this.d.api.create<PodObject>(PODS, pod, { namespace: ds.metadata.namespace });
-      this.d.events.event(ds, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-    } catch (e) {
-      this.d.events.event(ds, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
-      throw e;
-    }
+    await this.pods.create(ds, pod);
   }
 
   private async writeStatus(

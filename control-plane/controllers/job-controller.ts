@@ -10,6 +10,7 @@ import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js
 import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
 import { enqueueControllersOfPods, enqueueOwners } from './owned-pod-events.js';
+import { PodControl } from './pod-control.js';
 import { podsToDelete } from './pod-ranking.js';
 import { isPodReady } from './pod-state.js';
 import type { PodObject } from './replicaset-controller.js';
@@ -80,7 +81,11 @@ export class JobController {
       log: Logger;
       backoffBaseMs?: number;
     },
-  ) {}
+  ) {
+    this.pods = new PodControl(d);
+  }
+
+  private readonly pods: PodControl;
 
   async sync(key: string): Promise<void> {
     const job = this.d.jobs.get(key);
@@ -314,26 +319,12 @@ export class JobController {
       },
       spec,
     };
-    try {
-      const created = await this.d.api.create<PodObject>(PODS, pod, { namespace: job.metadata.namespace });
-      this.d.events.event(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-    } catch (e) {
-      this.d.events.event(job, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
-      throw e;
-    }
+    await this.pods.create(job, pod);
   }
 
   private async deletePods(job: JobObject, pods: PodObject[]): Promise<void> {
     for (const pod of pods) {
-      try {
-        await this.d.api.delete(PODS, pod.metadata.name ?? '', {
-          namespace: pod.metadata.namespace,
-          preconditions: { uid: pod.metadata.uid },
-        });
-        this.d.events.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
-      } catch (e) {
-        if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict')) throw e;
-      }
+      await this.pods.delete(job, pod);
     }
   }
 

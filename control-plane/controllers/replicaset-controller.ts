@@ -10,6 +10,7 @@ import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js';
 import { Expectations } from './expectations.js';
 import { controllerKeyOf, enqueueOwners } from './owned-pod-events.js';
+import { PodControl } from './pod-control.js';
 import { podsToDelete } from './pod-ranking.js';
 import { isPodActive, isPodAvailable, isPodReady } from './pod-state.js';
 import { calculateReplicaSetStatus } from './replicaset-status.js';
@@ -56,7 +57,11 @@ export class ReplicaSetController {
       clock: Clock;
       log: Logger;
     },
-  ) {}
+  ) {
+    this.pods = new PodControl(d);
+  }
+
+  private readonly pods: PodControl;
 
   async sync(key: string): Promise<void> {
     const rs = this.d.replicaSets.get(key);
@@ -171,14 +176,10 @@ export class ReplicaSetController {
       await Promise.all(
         victims.map(async (pod) => {
           try {
-            await this.d.api.delete(PODS, pod.metadata.name ?? '', {
-              namespace: pod.metadata.namespace,
-              preconditions: { uid: pod.metadata.uid },
-            });
-            this.d.events.event(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name}`);
+            if (!(await this.pods.delete(rs, pod)))
+              this.d.expectations.deletionObserved(key, pod.metadata.uid ?? '');
           } catch (e) {
             this.d.expectations.deletionObserved(key, pod.metadata.uid ?? '');
-            if (isStatusError(e, 'NotFound') || isStatusError(e, 'Conflict')) return;
             this.d.events.event(rs, 'Warning', 'FailedDelete', `Error deleting: ${(e as Error).message}`);
             errors.push(e);
           }
@@ -203,13 +204,7 @@ export class ReplicaSetController {
       spec: structuredClone(template?.spec ?? { containers: [] }) as Pod['spec'],
     };
     if (template?.metadata?.finalizers) pod.metadata.finalizers = [...template.metadata.finalizers];
-    try {
-      const created = await this.d.api.create<PodObject>(PODS, pod, { namespace: rs.metadata.namespace });
-      this.d.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
-    } catch (e) {
-      this.d.events.event(rs, 'Warning', 'FailedCreate', `Error creating: ${(e as Error).message}`);
-      throw e;
-    }
+    await this.pods.create(rs, pod);
   }
 
   private async writeStatus(
