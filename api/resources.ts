@@ -1,3 +1,5 @@
+import { apiVersionOf, type KubeObject } from './object.js';
+
 /**
  * The registry of served resources: each resource is data (group, version, kind, names, scope,
  * subresources), from which routing, discovery, OpenAPI and storage keys are all derived.
@@ -220,7 +222,15 @@ export function findByKind(
   kind: string,
   resources: readonly ResourceDef[] = RESOURCES,
 ): ResourceDef | undefined {
-  return resources.find(
-    (r) => (r.group ? `${r.group}/${r.version}` : r.version) === apiVersion && r.kind === kind,
-  );
+  return resources.find((r) => apiVersionOfResource(r) === apiVersion && r.kind === kind);
+}
+
+export function apiVersionOfResource(def: Pick<ResourceDef, 'group' | 'version'>): string {
+  return apiVersionOf(def.group, def.version);
+}
+
+/** The object with apiVersion and kind of its resource filled in when missing (the same object when present). */
+export function withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
+  if (obj.apiVersion && obj.kind) return obj;
+  return { apiVersion: apiVersionOfResource(def), kind: def.kind, ...obj };
 }

@@ -12,6 +12,7 @@ import {
 import { labelSelectorAsString } from '../../../api/labels.js';
 import type { KubeObject } from '../../../api/object.js';
 import { applyPatch } from '../../../api/patch/index.js';
+import { apiVersionOfResource } from '../../../api/resources.js';
 import { toTable } from '../../../api/tables/index.js';
 import type { UserInfo } from '../authn/user-info.js';
 import {
@@ -137,7 +138,7 @@ export class ResourceHandler {
         }
         return writeJson(res, 200, {
           kind: def.listKind,
-          apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
+          apiVersion: apiVersionOfResource(def),
           metadata: listMeta,
           items: result.items,
         });
@@ -401,7 +402,7 @@ export class ResourceHandler {
       200,
       {
         kind: store.def.listKind,
-        apiVersion: store.def.group ? `${store.def.group}/${store.def.version}` : store.def.version,
+        apiVersion: apiVersionOfResource(store.def),
         metadata: { resourceVersion: list.resourceVersion },
         items: deleted,
       } as unknown as KubeObject,

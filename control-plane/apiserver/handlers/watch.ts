@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { StatusError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
-import type { ResourceDef } from '../../../api/resources.js';
+import { apiVersionOfResource, type ResourceDef, withTypeMeta } from '../../../api/resources.js';
 import type { Table } from '../../../api/tables/index.js';
 import { toTable } from '../../../api/tables/index.js';
 import type { StoreWatch } from '../../storage/store.js';
@@ -50,7 +50,11 @@ export async function streamWatch(
           object = table;
         }
       } else {
-        object = { kind: opts.def.kind, apiVersion: apiVersion(opts.def), metadata: event.object.metadata };
+        object = {
+          kind: opts.def.kind,
+          apiVersion: apiVersionOfResource(opts.def),
+          metadata: event.object.metadata,
+        };
       }
       const line = opts.table
         ? `${JSON.stringify({ type: event.type, object })}\n`
@@ -102,13 +106,4 @@ function encodedEvent(type: string, object: KubeObject): Buffer {
     byType.set(type, line);
   }
   return line;
-}
-
-function apiVersion(def: ResourceDef): string {
-  return def.group ? `${def.group}/${def.version}` : def.version;
-}
-
-function withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
-  if (obj.apiVersion && obj.kind) return obj;
-  return { apiVersion: apiVersion(def), kind: def.kind, ...obj };
 }

@@ -15,7 +15,7 @@ import {
   serviceUnavailable,
 } from '../../../api/errors.js';
 import { apiVersionOf, type KubeObject } from '../../../api/object.js';
-import type { ResourceDef } from '../../../api/resources.js';
+import { type ResourceDef, withTypeMeta } from '../../../api/resources.js';
 import { validateCreate, validateUpdate } from '../../../api/validation/index.js';
 import type {
   ListOptions,
@@ -327,8 +327,7 @@ export class ResourceStore {
   }
 
   private withTypeMeta(obj: KubeObject): KubeObject {
-    if (obj.apiVersion && obj.kind) return obj;
-    return { apiVersion: apiVersionOf(this.def.group, this.def.version), kind: this.def.kind, ...obj };
+    return withTypeMeta(this.def, obj);
   }
 
   /** Storage errors to API errors with this resource's names. */
