@@ -135,9 +135,7 @@ export class ApiServer {
     if (def.group === '' && def.kind === 'Service') return serviceHooks(this.allocator);
     if (def.group === 'batch' && def.kind === 'Job') return jobHooks;
     if (def.kind === 'Event') return eventHooks;
-    if (def.group === 'apps' || (def.group === 'batch' && RESET_STATUS_KINDS.has(def.kind))) {
-      return RESET_STATUS_KINDS.has(def.kind) ? resetStatusHooks : undefined;
-    }
+    if (RESET_STATUS_KINDS.has(def.kind)) return resetStatusHooks;
     return undefined;
   }
 

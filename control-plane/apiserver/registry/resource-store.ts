@@ -198,7 +198,6 @@ export class ResourceStore {
           if (!meta.deletionTimestamp) {
             meta.deletionTimestamp = formatTime(new Date(ctx.now.getTime() + grace * 1000));
             meta.deletionGracePeriodSeconds = grace;
-            if (this.hasStatus) meta.generation = (meta.generation ?? 0) + 1;
             this.hooks.onDeletionStart?.(obj, ctx);
           } else if (existingGrace === undefined || grace < existingGrace) {
             meta.deletionGracePeriodSeconds = grace;
