@@ -66,6 +66,12 @@ export class PodManager {
     await informerDone;
   }
 
+  /** Syncs the pod with this uid soon (e.g. a probe result changed). */
+  kick(uid: string): void {
+    const w = this.workers.get(uid);
+    if (w && !this.stopped) void w.kick();
+  }
+
   private worker(uid: string, pod: Pod | undefined): PodWorker {
     let w = this.workers.get(uid);
     if (!w || w.finished) {

@@ -8,6 +8,7 @@ import type {
 } from 'kubernetes-types/core/v1.js';
 import { rfc3339 } from '../client/micro-time.js';
 import type { ContainerStatus as CriContainerStatus } from '../shim/index.js';
+import type { ProbeState } from './probes/probe-host.js';
 
 /** What the worker observed of one app container in this sync. */
 export interface ObservedContainer {
@@ -18,6 +19,8 @@ export interface ObservedContainer {
   waiting?: { reason: string; message?: string };
   /** The runtime's name for containerIDs (`containerd://<id>`). */
   runtimeName: string;
+  /** Probe results of the running attempt; without probes a running container is started and ready. */
+  probe?: ProbeState;
 }
 
 /** CRI timestamps are nanoseconds since the epoch, as decimal strings. */
@@ -65,7 +68,9 @@ export function containerStatus(o: ObservedContainer, restartPolicy: string | un
   if (!s) return base;
   base.containerID = `${o.runtimeName}://${s.id}`;
   if (s.state === 'CONTAINER_RUNNING') {
-    return { ...base, ready: true, started: true, state: { running: { startedAt: criTime(s.startedAt) } } };
+    const started = o.probe?.started ?? true;
+    const ready = started && (o.probe?.ready ?? true);
+    return { ...base, ready, started, state: { running: { startedAt: criTime(s.startedAt) } } };
   }
   if (s.state === 'CONTAINER_EXITED') {
     const term = terminatedState(s, o.runtimeName);
@@ -117,7 +122,7 @@ export function computePodStatus(o: {
   const initialized = inits.every((s) => s.state?.terminated?.exitCode === 0);
   const initFailed = inits.some((s) => (s.state?.terminated?.exitCode ?? 0) !== 0);
   const statuses = o.containers.map((c) => containerStatus(c, policy));
-  const allRunning = statuses.length > 0 && statuses.every((s) => s.state?.running);
+  const allReady = statuses.length > 0 && statuses.every((s) => s.state?.running && s.ready);
   const allDone = statuses.length > 0 && statuses.every((s) => s.state?.terminated);
   let phase: string;
   if (initFailed) phase = 'Failed';
@@ -140,8 +145,8 @@ export function computePodStatus(o: {
   const conditions = [
     condition('PodReadyToStartContainers', o.sandboxReady, prev, now),
     condition('Initialized', initialized, prev, now, notInitialized),
-    condition('Ready', allRunning, prev, now, notReady),
-    condition('ContainersReady', allRunning, prev, now, notReady),
+    condition('Ready', allReady, prev, now, notReady),
+    condition('ContainersReady', allReady, prev, now, notReady),
     condition('PodScheduled', true, prev, now),
   ];
   return {

@@ -5,16 +5,20 @@ import type { Logger } from 'pino';
 import { isStatusError } from '../api/errors.js';
 import type { ApiClient } from '../client/rest-client.js';
 import {
-  type ContainerConfig,
   type CriClient,
   type Container as CriContainer,
   CriError,
   isCriNotFound,
   type PodSandboxConfig,
 } from '../shim/index.js';
-import { CONTAINER_NAME_LABEL, POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels.js';
+import { buildContainerConfig } from './container-config.js';
+import type { ContainerInputs } from './container-inputs.js';
+import { CONTAINER_NAME_LABEL, POD_UID_LABEL } from './labels.js';
 import { computePodStatus, initRestartPolicy, type ObservedContainer, shouldRestart } from './pod-status.js';
+import type { ProbeHost, RunningContainer } from './probes/probe-host.js';
 import { PODS } from './resources.js';
+import { buildSandboxConfig, HOST_NAMESPACES, podLogDirectory } from './sandbox-config.js';
+import { WaitingError } from './waiting-error.js';
 
 const BACKOFF_INITIAL_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
@@ -33,26 +37,16 @@ export interface PodWorkerDeps {
   /** Container logs go under `<podLogsDir>/<ns>_<name>_<uid>/`. */
   podLogsDir: string;
   now: () => number;
+  /** Env and volume mounts of containers. */
+  inputs: ContainerInputs;
+  probes: ProbeHost;
 }
-
-// Pod networking (CNI) is the next slice: every sandbox shares the node's network namespace
-// for now, and the pod reports the node's IP as its podIP.
-const HOST_NAMESPACES = { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } as const;
 
 function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
   const last = image.slice(image.lastIndexOf('/') + 1);
   if (last.includes('@')) return 'IfNotPresent';
   const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : 'latest';
   return tag === 'latest' ? 'Always' : 'IfNotPresent';
-}
-
-class WaitingError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const attemptOf = (c: CriContainer) => c.metadata?.attempt ?? 0;
@@ -150,13 +144,15 @@ export class PodWorker {
           ? await this.ensureContainer(pod, spec, sandboxId, config, pod.spec?.restartPolicy)
           : { spec, runtimeName: this.d.runtimeName, waiting: { reason: 'PodInitializing' } },
       );
+    const podIP = this.d.nodeIP;
+    this.probe(pod, podIP, observed);
     const status = computePodStatus({
       pod,
       sandboxReady: true,
       initContainers: inits,
       containers: observed,
       hostIP: this.d.nodeIP,
-      podIP: this.d.nodeIP,
+      podIP,
       nowMs: this.d.now(),
     });
     await this.writeStatus(pod, status);
@@ -166,25 +162,23 @@ export class PodWorker {
     }
   }
 
+  /** Hands the running app containers to the prober and attaches its results to them. */
+  private probe(pod: Pod, podIP: string, observed: ObservedContainer[]): void {
+    const running: RunningContainer[] = [];
+    for (const o of observed) {
+      if (o.cri?.state !== 'CONTAINER_RUNNING') continue;
+      running.push({
+        spec: o.spec,
+        containerId: o.cri.id,
+        startedAtMs: Number(BigInt(o.cri.startedAt) / 1_000_000n),
+      });
+      o.probe = this.d.probes.state(this.uid, o.cri.id);
+    }
+    this.d.probes.update(pod, podIP, running);
+  }
+
   private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
-    const m = pod.metadata ?? {};
-    const name = m.name ?? '';
-    const namespace = m.namespace ?? 'default';
-    return {
-      metadata: { name, namespace, uid: this.uid, attempt },
-      logDirectory: join(this.d.podLogsDir, `${namespace}_${name}_${this.uid}`),
-      labels: {
-        ...m.labels,
-        [POD_NAME_LABEL]: name,
-        [POD_NAMESPACE_LABEL]: namespace,
-        [POD_UID_LABEL]: this.uid,
-      },
-      annotations: { ...m.annotations },
-      linux: {
-        cgroupParent: `${this.d.cgroupRoot}/pod${this.uid}`,
-        securityContext: { namespaceOptions: { ...HOST_NAMESPACES } },
-      },
-    };
+    return buildSandboxConfig(pod, this.uid, attempt, this.d);
   }
 
   private async ensureSandbox(pod: Pod): Promise<{ id: string; config: PodSandboxConfig }> {
@@ -200,7 +194,9 @@ export class PodWorker {
     const attempt = sandboxes.reduce((n, s) => Math.max(n, (s.metadata?.attempt ?? 0) + 1), 0);
     for (const s of sandboxes) await this.removeSandbox(s.id, 0);
     const config = this.sandboxConfig(pod, attempt);
-    await mkdir(config.logDirectory ?? '', { recursive: true });
+    await mkdir(config.logDirectory ?? podLogDirectory(this.d.podLogsDir, pod, this.uid), {
+      recursive: true,
+    });
     const id = await this.d.cri.runtime.runPodSandbox({ config });
     this.log.info({ sandbox: id, attempt }, 'pod sandbox started');
     return { id, config };
@@ -227,6 +223,17 @@ export class PodWorker {
       let st = (await rt.containerStatus(latest.id)).status ?? undefined;
       if (st?.state === 'CONTAINER_CREATED') {
         await rt.startContainer(latest.id);
+        st = (await rt.containerStatus(latest.id)).status ?? undefined;
+      }
+      const failure =
+        st?.state === 'CONTAINER_RUNNING' ? this.d.probes.takeFailure(this.uid, latest.id) : undefined;
+      if (failure) {
+        const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+        this.log.info(
+          { container: spec.name, id: latest.id, reason: failure },
+          'killing container: probe failed',
+        );
+        await rt.stopContainer(latest.id, grace);
         st = (await rt.containerStatus(latest.id)).status ?? undefined;
       }
       if (st?.state !== 'CONTAINER_EXITED') return { ...base, cri: st };
@@ -302,26 +309,15 @@ export class PodWorker {
     attempt: number,
   ): Promise<string> {
     await this.pull(spec);
-    const config: ContainerConfig = {
-      metadata: { name: spec.name, attempt },
-      image: { image: spec.image ?? '' },
-      command: spec.command ?? [],
-      args: spec.args ?? [],
-      workingDir: spec.workingDir ?? '',
-      envs: (spec.env ?? []).filter((e) => !e.valueFrom).map((e) => ({ key: e.name, value: e.value ?? '' })),
-      labels: {
-        [CONTAINER_NAME_LABEL]: spec.name,
-        [POD_NAME_LABEL]: pod.metadata?.name ?? '',
-        [POD_NAMESPACE_LABEL]: pod.metadata?.namespace ?? '',
-        [POD_UID_LABEL]: this.uid,
-      },
-      annotations: { 'io.kubernetes.container.restartCount': String(attempt) },
-      logPath: `${spec.name}/${attempt}.log`,
-      stdin: spec.stdin ?? false,
-      stdinOnce: spec.stdinOnce ?? false,
-      tty: spec.tty ?? false,
-      linux: { securityContext: { namespaceOptions: { ...HOST_NAMESPACES } } },
-    };
+    const config = buildContainerConfig({
+      pod,
+      uid: this.uid,
+      spec,
+      attempt,
+      envs: await this.d.inputs.env(pod, spec),
+      mounts: await this.d.inputs.mounts(pod, spec),
+      namespaces: sandboxConfig.linux?.securityContext?.namespaceOptions ?? HOST_NAMESPACES,
+    });
     let id: string;
     try {
       id = await this.d.cri.runtime.createContainer({ podSandboxId: sandboxId, config, sandboxConfig });
@@ -385,6 +381,7 @@ export class PodWorker {
     const sandboxes = await this.d.cri.runtime.listPodSandbox({
       labelSelector: { [POD_UID_LABEL]: this.uid },
     });
+    this.d.probes.forget(this.uid);
     for (const s of sandboxes) await this.removeSandbox(s.id, grace);
     if (sandboxes.length > 0) {
       this.log.info({ sandboxes: sandboxes.length, grace }, 'pod sandboxes removed');
@@ -396,6 +393,7 @@ export class PodWorker {
           force: true,
         });
     }
+    await this.d.inputs.cleanup(this.uid);
     if (pod) {
       try {
         await this.d.api.delete(PODS, pod.metadata?.name ?? '', {

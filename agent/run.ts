@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/rest-client.js';
 import { CriClient } from '../shim/index.js';
+import { literalContainerInputs } from './container-inputs.js';
 import { firstHostIPv4, readHostFacts } from './node-info.js';
 import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
 import { NodeRegistration } from './node-registration.js';
 import { PodManager } from './pod-manager.js';
+import { noProbes } from './probes/probe-host.js';
 
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
@@ -72,6 +74,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       cgroupRoot: opts.cgroupRoot ?? `/skiff-${opts.nodeName}`,
       podLogsDir: opts.podLogsDir ?? '/var/log/pods',
       now: Date.now,
+      inputs: literalContainerInputs,
+      probes: noProbes,
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     await Promise.all([
