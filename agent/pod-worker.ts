@@ -124,13 +124,26 @@ export class PodWorker {
       return;
     }
     const { id: sandboxId, config } = await this.ensureSandbox(pod);
+    const inputsWait = await this.d.inputs.prepare(pod).then(
+      () => undefined,
+      (e) => {
+        if (!(e instanceof WaitingError)) throw e;
+        this.log.debug({ reason: e.reason, message: e.message }, 'pod inputs not ready');
+        return { reason: e.reason, message: e.message };
+      },
+    );
     // Init containers one at a time, each to a successful exit, before any app container.
     const initPolicy = initRestartPolicy(pod.spec?.restartPolicy);
     const inits: ObservedContainer[] = [];
     let initialized = true;
     for (const spec of pod.spec?.initContainers ?? []) {
-      if (!initialized) {
-        inits.push({ spec, runtimeName: this.d.runtimeName, waiting: { reason: 'PodInitializing' } });
+      if (!initialized || inputsWait) {
+        inits.push({
+          spec,
+          runtimeName: this.d.runtimeName,
+          waiting: inputsWait ?? { reason: 'PodInitializing' },
+        });
+        initialized = false;
         continue;
       }
       const o = await this.ensureContainer(pod, spec, sandboxId, config, initPolicy);
@@ -140,9 +153,9 @@ export class PodWorker {
     const observed: ObservedContainer[] = [];
     for (const spec of pod.spec?.containers ?? [])
       observed.push(
-        initialized
+        initialized && !inputsWait
           ? await this.ensureContainer(pod, spec, sandboxId, config, pod.spec?.restartPolicy)
-          : { spec, runtimeName: this.d.runtimeName, waiting: { reason: 'PodInitializing' } },
+          : { spec, runtimeName: this.d.runtimeName, waiting: inputsWait ?? { reason: 'PodInitializing' } },
       );
     const podIP = this.d.nodeIP;
     this.probe(pod, podIP, observed);

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/rest-client.js';
 import { CriClient } from '../shim/index.js';
-import { literalContainerInputs } from './container-inputs.js';
+import { createContainerInputs } from './container-inputs.js';
 import { firstHostIPv4, readHostFacts } from './node-info.js';
 import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
 import { NodeRegistration } from './node-registration.js';
 import { PodManager } from './pod-manager.js';
-import { noProbes } from './probes/probe-host.js';
+import { createProbeHost } from './probes/index.js';
 
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
@@ -22,6 +22,8 @@ export interface KubeletOptions {
   criEndpoint: string;
   /** Parent of the pod cgroups (cgroupfs driver). Default `/skiff-<nodeName>`. */
   cgroupRoot?: string;
+  /** Kubelet state (pod volumes under pods/<uid>/). Default /var/lib/skiff/kubelet. */
+  rootDir?: string;
   /** Where CRI container logs go. Default /var/log/pods. */
   podLogsDir?: string;
   /** How often the runtime's readiness is checked. Default 10 s. */
@@ -64,7 +66,14 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       host,
     });
     const lease = new NodeLease(opts.api, opts.nodeName);
-    const pods = new PodManager({
+    const probes = createProbeHost({ cri, log, onChange: (uid) => pods.kick(uid), now: Date.now });
+    const inputs = createContainerInputs({
+      api: opts.api,
+      log,
+      rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet',
+      nodeName: opts.nodeName,
+    });
+    const pods: PodManager = new PodManager({
       api: opts.api,
       cri,
       log,
@@ -74,8 +83,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       cgroupRoot: opts.cgroupRoot ?? `/skiff-${opts.nodeName}`,
       podLogsDir: opts.podLogsDir ?? '/var/log/pods',
       now: Date.now,
-      inputs: literalContainerInputs,
-      probes: noProbes,
+      inputs,
+      probes,
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     await Promise.all([

@@ -13,6 +13,7 @@ export interface KubeletFlags {
   nodeIp?: string;
   containerRuntimeEndpoint: string;
   podLogsDir: string;
+  rootDir: string;
   cgroupRoot?: string;
 }
 
@@ -31,6 +32,14 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
         '(runtime) CRI socket',
         'SKIFF_CONTAINER_RUNTIME_ENDPOINT',
         DEFAULT_CRI_ENDPOINT,
+      ),
+    )
+    .addOption(
+      opt(
+        '--root-dir <dir>',
+        '(node) kubelet state: pod volumes',
+        'SKIFF_ROOT_DIR',
+        '/var/lib/skiff/kubelet',
       ),
     )
     .addOption(
@@ -59,6 +68,7 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       nodeIP: flags.nodeIp?.split(',')[0]?.trim() || undefined,
       criEndpoint: flags.containerRuntimeEndpoint,
       podLogsDir: flags.podLogsDir,
+      rootDir: flags.rootDir,
       cgroupRoot: flags.cgroupRoot,
     });
   } finally {
