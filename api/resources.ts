@@ -190,6 +190,16 @@ export const RESOURCES: readonly ResourceDef[] = [
     definitionPackage: 'io.k8s.api.events',
   }),
   define({
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    plural: 'poddisruptionbudgets',
+    namespaced: true,
+    shortNames: ['pdb'],
+    subresources: ['status'],
+    definitionPackage: 'io.k8s.api.policy',
+  }),
+  define({
     group: 'scheduling.k8s.io',
     version: 'v1',
     kind: 'PriorityClass',

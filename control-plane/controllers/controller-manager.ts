@@ -12,6 +12,7 @@ import type { ControllerContext, ControllerEntry } from './controller-context.js
 import { cronJobEntry } from './cronjob-controller.js';
 import { daemonSetEntry } from './daemonset-controller.js';
 import { deploymentEntry } from './deployment-controller.js';
+import { disruptionEntry } from './disruption-controller.js';
 import { endpointsEntry } from './endpoints-controller.js';
 import { endpointSliceEntry } from './endpointslice-controller.js';
 import { endpointSliceMirroringEntry } from './endpointslice-mirroring-controller.js';
@@ -35,6 +36,7 @@ export function defaultControllers(opts: { clusterCidr?: string } = {}): Control
     garbageCollectorEntry,
     replicaSetEntry,
     deploymentEntry,
+    disruptionEntry,
     daemonSetEntry,
     endpointsEntry,
     endpointSliceEntry,

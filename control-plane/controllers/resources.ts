@@ -21,3 +21,5 @@ export const LEASES = resource('coordination.k8s.io', 'leases');
 export const CRON_JOBS = resource('batch', 'cronjobs');
 export const DAEMON_SETS = resource('apps', 'daemonsets');
 export const CONTROLLER_REVISIONS = resource('apps', 'controllerrevisions');
+export const STATEFUL_SETS = resource('apps', 'statefulsets');
+export const POD_DISRUPTION_BUDGETS = resource('policy', 'poddisruptionbudgets');

@@ -27,6 +27,7 @@ import {
 import type { ApiMetrics } from '../metrics.js';
 import { optionalInt, parseDryRun, parseFieldValidation, parseListQuery } from '../query-options.js';
 import type { RequestContext } from '../registry/context.js';
+import { evictPod } from '../registry/eviction.js';
 import { bindPod } from '../registry/pod-hooks.js';
 import { formatTime, type ResourceStore } from '../registry/resource-store.js';
 import type { ResourceRequestInfo } from '../request-info.js';
@@ -191,7 +192,8 @@ export class ResourceHandler {
       return this.bind(res, info, store, asObject(body), ctx);
     }
     if (info.subresource === 'eviction' && info.resource === 'pods') {
-      await store.delete(info.namespace, info.name, asObject(body).deleteOptions ?? {}, ctx);
+      const pdbs = this.d.stores.get(storeKey('policy', 'v1', 'poddisruptionbudgets'));
+      await evictPod({ pods: store, pdbs }, info.namespace, info.name, asObject(body), ctx);
       return this.respond(res, 201, successStatus(), ctx);
     }
     if (info.subresource || info.name)
