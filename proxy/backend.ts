@@ -26,6 +26,8 @@ export interface BackendOptions {
   nodeName: string;
   nodeIPs: string[];
   clusterCidr: string;
+  /** iptables mode: NodePorts on 127.0.0.1 too (default true, as upstream); nftables never has them. */
+  localhostNodePorts?: boolean;
   /** Run the kernel tools inside this named network namespace (/run/netns/NAME). */
   netns?: string;
 }

@@ -1,7 +1,12 @@
 import { endpointId, shortHash } from './chain-names.js';
 import { MASQ_MARK } from './nftables-ruleset.js';
 import { planService } from './service-plan.js';
-import type { ProxyEndpoint, ProxyState, ServicePortInfo } from './service-port-map.js';
+import {
+  isLoopbackIPv4,
+  type ProxyEndpoint,
+  type ProxyState,
+  type ServicePortInfo,
+} from './service-port-map.js';
 
 export type IptTable = 'nat' | 'filter';
 
@@ -33,6 +38,11 @@ export const JUMP_RULES: readonly JumpRule[] = [
     chain,
     spec: '-m conntrack --ctstate NEW -m comment --comment "skiff service rejects" -j SKIFF-SERVICES',
   })),
+  ...(['INPUT', 'OUTPUT'] as const).map((chain) => ({
+    table: 'filter' as const,
+    chain,
+    spec: '-m comment --comment "skiff firewall" -j SKIFF-FIREWALL',
+  })),
 ];
 
 export interface IptRenderOptions {
@@ -40,9 +50,15 @@ export interface IptRenderOptions {
   /** NodePort destinations; when empty, every local address of the node. */
   nodeIPs: string[];
   clusterCidr: string;
+  /**
+   * NodePorts also answer on 127.0.0.1 when the node addresses include loopback (or are all
+   * local addresses), as upstream's `--iptables-localhost-nodeports`. Default true. The kernel
+   * routes such packets only with route_localnet=1 (see `enableRouteLocalnet`).
+   */
+  localhostNodePorts?: boolean;
   /** skiff chains present before this restore, per table; those not rendered are deleted. */
   existing?: Partial<Record<IptTable, readonly string[]>>;
-  /** Jump rules not yet installed (`${table} ${chain}`), inserted by this restore. */
+  /** Jump rules not yet installed (by `jumpKey`), inserted by this restore. */
   missingJumps?: readonly string[];
 }
 
@@ -58,7 +74,26 @@ export const endpointChain = (svc: ServicePortInfo, ep: ProxyEndpoint): string =
   `SKIFF-SEP-${shortHash(endpointId(svc, ep))}`;
 
 const FIXED_NAT = ['SKIFF-SERVICES', 'SKIFF-NODEPORTS', 'SKIFF-POSTROUTING', 'SKIFF-MARK-MASQ'];
-const FIXED_FILTER = ['SKIFF-SERVICES'];
+const FIXED_FILTER = ['SKIFF-SERVICES', 'SKIFF-FIREWALL'];
+const LOOPBACK_NET = '127.0.0.0/8';
+
+/** Whether NodePorts answer on localhost: iptables mode with loopback among the NodePort addresses. */
+export function localhostNodePortsEnabled(opts: {
+  nodeIPs: string[];
+  localhostNodePorts?: boolean;
+}): boolean {
+  return (
+    (opts.localhostNodePorts ?? true) && (opts.nodeIPs.length === 0 || opts.nodeIPs.some(isLoopbackIPv4))
+  );
+}
+
+/** Match expressions for NodePort destinations, without loopback unless localhost NodePorts are on. */
+function nodePortDestinations(opts: IptRenderOptions): string[] {
+  const localhost = localhostNodePortsEnabled(opts);
+  if (opts.nodeIPs.length === 0)
+    return [`-m addrtype --dst-type LOCAL${localhost ? '' : ` ! -d ${LOOPBACK_NET}`}`];
+  return opts.nodeIPs.filter((ip) => localhost || !isLoopbackIPv4(ip)).map((ip) => `-d ${ip}/32`);
+}
 
 function match(svc: ServicePortInfo, port: number): string {
   const p = svc.protocol.toLowerCase();
@@ -87,8 +122,16 @@ export function renderIptables(state: ProxyState, opts: IptRenderOptions): IptRe
   add(nat, 'SKIFF-POSTROUTING', `-m mark ! --mark ${mark}/${mark} -j RETURN`);
   add(nat, 'SKIFF-POSTROUTING', `-j MARK --xor-mark ${mark}`);
   add(nat, 'SKIFF-POSTROUTING', '-j MASQUERADE --random-fully');
-  const nodeDests =
-    opts.nodeIPs.length > 0 ? opts.nodeIPs.map((ip) => `-d ${ip}/32`) : ['-m addrtype --dst-type LOCAL'];
+  const nodeDests = nodePortDestinations(opts);
+  if (localhostNodePortsEnabled(opts)) {
+    // route_localnet lets 127.0.0.1 be routed off the host: drop what arrives from outside for
+    // loopback addresses, as upstream does (kubernetes#90259).
+    add(
+      filter,
+      'SKIFF-FIREWALL',
+      `-d ${LOOPBACK_NET} ! -s ${LOOPBACK_NET} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -m comment --comment "block incoming localnet connections" -j DROP`,
+    );
+  }
 
   for (const svc of state.services) {
     const plan = planService(svc, opts.nodeName);
@@ -161,7 +204,7 @@ export function renderIptables(state: ProxyState, opts: IptRenderOptions): IptRe
     out.push(`*${table}`);
     for (const c of [...chains.keys(), ...stale]) out.push(`:${c} - [0:0]`);
     for (const j of JUMP_RULES)
-      if (j.table === table && missing.has(`${j.table} ${j.chain}`)) out.push(`-I ${j.chain} ${j.spec}`);
+      if (j.table === table && missing.has(jumpKey(j))) out.push(`-I ${j.chain} ${j.spec}`);
     for (const rs of chains.values()) out.push(...rs);
     for (const c of stale) out.push(`-X ${c}`);
     out.push('COMMIT');
@@ -206,11 +249,12 @@ export function parseIptablesSave(text: string): Record<IptTable, { chains: stri
   return out;
 }
 
-/** Jump rules of JUMP_RULES that are not present, as `${table} ${chain}`. */
+/** `${table} ${chain} ${target}`: names one jump rule. */
+export const jumpKey = (j: JumpRule): string => `${j.table} ${j.chain} ${j.spec.split(' ').at(-1)}`;
+
+/** Jump rules of JUMP_RULES that are not present, by `jumpKey`. */
 export function missingJumps(saved: Record<IptTable, { jumps: string[] }>): string[] {
-  return JUMP_RULES.filter((j) => !saved[j.table].jumps.includes(`${j.chain} ${j.spec}`)).map(
-    (j) => `${j.table} ${j.chain}`,
-  );
+  return JUMP_RULES.filter((j) => !saved[j.table].jumps.includes(`${j.chain} ${j.spec}`)).map(jumpKey);
 }
 
 /** A restore input removing every skiff chain and every jump to one, and nothing else. */

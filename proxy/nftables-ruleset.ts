@@ -1,6 +1,11 @@
 import { endpointId, shortHash } from './chain-names.js';
 import { planService } from './service-plan.js';
-import type { ProxyEndpoint, ProxyState, ServicePortInfo } from './service-port-map.js';
+import {
+  isLoopbackIPv4,
+  type ProxyEndpoint,
+  type ProxyState,
+  type ServicePortInfo,
+} from './service-port-map.js';
 
 export const NFT_FAMILY = 'ip';
 export const NFT_TABLE = 'skiff-proxy';
@@ -9,7 +14,11 @@ export const MASQ_MARK = 0x4000;
 
 export interface NftRenderOptions {
   nodeName: string;
-  /** NodePort destinations; when empty, every local address of the node. */
+  /**
+   * NodePort destinations; when empty, every local address of the node. Never localhost: as
+   * upstream's nftables mode, loopback addresses are left out (localhost NodePorts are an
+   * iptables-mode feature).
+   */
   nodeIPs: string[];
   /** Pod CIDR of the cluster: traffic from outside it to a ClusterIP is masqueraded. */
   clusterCidr: string;
@@ -264,7 +273,8 @@ export function renderNftables(state: ProxyState, opts: NftRenderOptions): NftRe
     for (const [name, timeout] of f.affinitySets) affinitySets.set(name, timeout);
   }
   const refs = countRefs(fragments.values());
-  if (opts.nodeIPs.length > 0) refs.set('nodeport-ips', new Map(opts.nodeIPs.map((ip) => [ip, 1])));
+  if (opts.nodeIPs.length > 0)
+    refs.set('nodeport-ips', new Map(opts.nodeIPs.filter((ip) => !isLoopbackIPv4(ip)).map((ip) => [ip, 1])));
 
   const out: string[] = [];
   out.push(`add table ${t}`, `flush table ${t}`);
@@ -418,7 +428,7 @@ function setKind(spec: string): 'map' | 'set' {
 }
 
 function nodePortMatch(opts: NftRenderOptions): string {
-  return opts.nodeIPs.length > 0 ? 'ip daddr @nodeport-ips' : 'fib daddr type local';
+  return opts.nodeIPs.length > 0 ? 'ip daddr @nodeport-ips' : 'ip daddr != 127.0.0.0/8 fib daddr type local';
 }
 
 /**

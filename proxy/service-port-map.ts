@@ -60,6 +60,10 @@ export function isIPv4(s: string | undefined): s is string {
   return typeof s === 'string' && IPV4.test(s);
 }
 
+export function isLoopbackIPv4(s: string): boolean {
+  return isIPv4(s) && s.startsWith('127.');
+}
+
 function validPort(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65_535;
 }

@@ -3,6 +3,7 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type ProxyBackend, type ProxyMode } from '../../../proxy/backend.js';
 import { staleUdpFlows } from '../../../proxy/conntrack.js';
+import { enableRouteLocalnet } from '../../../proxy/route-localnet.js';
 import { buildProxyState, type ProxyState } from '../../../proxy/service-port-map.js';
 import { service, slice } from '../../unit/proxy/fixtures.js';
 import { inNs, NetnsLab, requirePrerequisites } from './netns-lab.js';
@@ -48,7 +49,8 @@ for (const mode of ['nftables', 'iptables'] as const satisfies readonly ProxyMod
     let backend: ProxyBackend;
     const node = () => ({
       nodeName: NODE_NAME,
-      nodeIPs: [lab.nodeIP],
+      // Loopback listed: NodePorts on localhost in iptables mode; nftables mode leaves it out.
+      nodeIPs: [lab.nodeIP, '127.0.0.1'],
       clusterCidr: '10.244.0.0/16',
       netns: lab.node,
     });
@@ -74,6 +76,22 @@ for (const mode of ['nftables', 'iptables'] as const satisfies readonly ProxyMod
     it('serves the NodePort on the node address', async () => {
       const seen = new Set(await lab.fetchMany(`http://${lab.nodeIP}:30080/`, 30));
       expect([...seen].sort()).toEqual(['pod-0', 'pod-1', 'pod-2']);
+    });
+
+    it(`${mode === 'iptables' ? 'serves' : 'does not serve'} the NodePort on localhost in the node`, async () => {
+      const url = 'http://127.0.0.1:30080/';
+      if (mode === 'nftables') {
+        const r = await lab.curl(lab.node, url, 2);
+        expect(r.code).toBe(7); // nothing listens on 127.0.0.1:30080 and no rule DNATs it
+        expect(await inNs(lab.node, 'sysctl', ['-n', 'net.ipv4.conf.all.route_localnet'])).toBe('0\n');
+        return;
+      }
+      await enableRouteLocalnet(lab.node); // what the proxy does at start in iptables mode
+      const seen = new Set<string>();
+      for (let i = 0; i < 30; i++) seen.add((await lab.curl(lab.node, url)).body);
+      expect([...seen].sort()).toEqual(['pod-0', 'pod-1', 'pod-2']);
+      // The 127.0.0.1 source is masqueraded, or the backend's reply could not come back.
+      expect(await lab.sourceSeenBy(lab.node, 'http://127.0.0.1:30080/cgi-bin/ip')).toBe(lab.bridgeIP);
     });
 
     it('refuses connections at once to a service without endpoints', async () => {

@@ -70,8 +70,16 @@ describe('renderNftables', () => {
 
   it('matches NodePorts on every local address when no node IP is given', () => {
     const text = renderNftables(sampleState(), { ...NODE, nodeIPs: [] }).text;
-    expect(text).toContain('fib daddr type local meta l4proto . th dport vmap @service-nodeports');
+    expect(text).toContain(
+      'ip daddr != 127.0.0.0/8 fib daddr type local meta l4proto . th dport vmap @service-nodeports',
+    );
     expect(text).not.toContain('add element ip skiff-proxy nodeport-ips');
+  });
+
+  it('never serves NodePorts on localhost, as upstream nftables mode', () => {
+    const text = renderNftables(sampleState(), { ...NODE, nodeIPs: ['127.0.0.1', '192.168.1.10'] }).text;
+    expect(text).toContain('add element ip skiff-proxy nodeport-ips { 192.168.1.10 }');
+    expect(text).not.toContain('127.0.0.1');
   });
 
   it('renders an empty state', async () => {
