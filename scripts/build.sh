@@ -5,6 +5,6 @@ cd "$root"
 echo "skiff: build" >&2
 rm -rf dist
 bash scripts/node.sh node_modules/typescript/bin/tsc -p tsconfig.build.json
-if [ -f dist/scripts/gen-openapi.js ]; then
-  bash scripts/node.sh dist/scripts/gen-openapi.js
-fi
+bash scripts/node.sh dist/scripts/gen-openapi.js
+# The pause and busybox images every agent imports at start (no registry needed).
+bash scripts/node.sh dist/scripts/build-images.js

@@ -9,8 +9,10 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const BUSYBOX = '/bin/busybox';
 
-export const BUSYBOX_IMAGE = 'docker.io/skiff/busybox:test';
-export const PAUSE_IMAGE = 'docker.io/skiff/pause:test';
+/** The images the build bundles (dist/images/) and every agent imports at start. */
+export const BUNDLED_PAUSE_IMAGE = 'docker.io/skiff/pause:1';
+export const BUNDLED_BUSYBOX_IMAGE = 'docker.io/skiff/busybox:1';
+
 /** A pause process: sleeps until TERM/INT, then exits at once. */
 export const PAUSE_ENTRYPOINT = [
   '/bin/sh',
@@ -85,7 +87,7 @@ export async function buildBusyboxImage(opts: BusyboxImageOptions): Promise<stri
           WorkingDir: '/',
         },
         rootfs: { type: 'layers', diff_ids: [`sha256:${layerDigest}`] },
-        history: [{ created_by: 'skiff test busybox image' }],
+        history: [{ created_by: 'skiff busybox image from busybox-static' }],
       }),
     );
     const manifest = Buffer.from(
