@@ -1,5 +1,9 @@
 import os from 'node:os';
+import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { ContainerdSupervisor } from '../../agent/containerd/containerd-supervisor.js';
+import { BUNDLED_PAUSE_IMAGE } from '../../agent/images/busybox-oci.js';
+import { BUNDLED_IMAGES_DIR, ImageLoader } from '../../agent/images/image-loader.js';
 import { startKubelet } from '../../agent/run.js';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { ApiClient } from '../../client/rest-client.js';
@@ -15,6 +19,9 @@ export interface KubeletFlags {
   podLogsDir: string;
   rootDir: string;
   cgroupRoot?: string;
+  manageContainerd: 'auto' | 'never';
+  cniConfDir?: string;
+  cniBinDir?: string;
 }
 
 const opt = (flags: string, description: string, env: string, def?: string) => {
@@ -58,7 +65,30 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
   const log = rootLogger();
   const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
   const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), { component: 'kubelet' });
+  const containerd =
+    flags.manageContainerd === 'auto'
+      ? new ContainerdSupervisor({
+          endpoint: flags.containerRuntimeEndpoint,
+          configDir: join(flags.rootDir, 'containerd'),
+          root: '/var/lib/skiff/containerd',
+          state: '/run/skiff/containerd',
+          sandboxImage: BUNDLED_PAUSE_IMAGE,
+          cgroupDriver: 'cgroupfs',
+          cniConfDir: flags.cniConfDir ?? '/etc/cni/net.d',
+          cniBinDir: flags.cniBinDir ?? '/usr/lib/cni',
+          registryConfigDir: '/etc/containerd/certs.d',
+          log: log.child({ component: 'containerd' }),
+        })
+      : undefined;
+  const images = new ImageLoader({
+    criEndpoint: flags.containerRuntimeEndpoint,
+    log: log.child({ component: 'image-loader' }),
+    bundledDir: BUNDLED_IMAGES_DIR,
+    watchDir: join(flags.rootDir, 'images'),
+  });
   try {
+    await containerd?.ensure();
+    await images.start();
     await startKubelet({
       api,
       log,
@@ -72,7 +102,9 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       cgroupRoot: flags.cgroupRoot,
     });
   } finally {
+    images.stop();
     await api.close();
+    await containerd?.stop();
   }
 }
 
