@@ -48,6 +48,8 @@ export class SchedulerCache {
   /** Pods whose node is not (yet) known, by node name, so they count once the node appears. */
   private readonly pods = new Map<string, PodState>();
   private list: NodeInfo[] | undefined;
+  /** How many nodes report each image name. */
+  private readonly imageNodes = new Map<string, number>();
 
   /**
    * Node infos with zones interleaved (one node of each zone in turn, as upstream's node tree),
@@ -67,22 +69,41 @@ export class SchedulerCache {
     return this.nodes.size;
   }
 
+  imageNodeCount(image: string): number {
+    return this.imageNodes.get(image) ?? 0;
+  }
+
   setNode(node: Node): void {
     const name = node.metadata?.name ?? '';
     const info = this.nodes.get(name);
     if (info) {
       if (zoneOf(info.node) !== zoneOf(node)) this.list = undefined;
+      this.countImages(info, -1);
       info.setNode(node);
+      this.countImages(info, 1);
       return;
     }
     const created = new NodeInfo(node);
     for (const s of this.pods.values()) if (s.nodeName === name) created.addPod(s.pod);
     this.nodes.set(name, created);
+    this.countImages(created, 1);
     this.list = undefined;
   }
 
   removeNode(name: string): void {
-    if (this.nodes.delete(name)) this.list = undefined;
+    const info = this.nodes.get(name);
+    if (!info) return;
+    this.countImages(info, -1);
+    this.nodes.delete(name);
+    this.list = undefined;
+  }
+
+  private countImages(info: NodeInfo, delta: number): void {
+    for (const image of info.images.keys()) {
+      const n = (this.imageNodes.get(image) ?? 0) + delta;
+      if (n <= 0) this.imageNodes.delete(image);
+      else this.imageNodes.set(image, n);
+    }
   }
 
   /** A pod seen through the informer (assigned or not). */

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { SkiffError } from '../../api/errors.js';
-import type { PluginFactory } from './framework.js';
+import { type PluginFactory, staticHandle } from './framework.js';
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from './profile.js';
 
 interface PluginRef {
@@ -77,7 +77,7 @@ export function parseSchedulerConfig(
     if (scores) profile.scores = profile.scores.filter((s) => !off(s.name));
     for (const e of enabled) {
       const name = nameOf(e);
-      const instance = registry[name]({ nodeInfos: () => [] });
+      const instance = registry[name](staticHandle());
       if (filters && instance.filter && !profile.filters.includes(name)) profile.filters.push(name);
       if (scores && instance.score) {
         if (

@@ -3,7 +3,9 @@ import type { Verdict } from './framework.js';
 /** Why no node fits: each rejected node's verdict, by node name. */
 export interface Diagnosis {
   numAllNodes: number;
-  nodeVerdicts: Map<string, Verdict>;
+  nodeVerdicts: ReadonlyMap<string, Verdict>;
+  /** What preemption said, appended as upstream's PostFilterMsg; empty when it found victims. */
+  postFilterMessage?: string;
 }
 
 /**
@@ -19,14 +21,6 @@ export function fitErrorMessage(d: Diagnosis): string {
   const reasons = [...counts].map(([r, n]) => `${n} ${r}`).sort();
   let msg = `0/${d.numAllNodes} nodes are available`;
   msg += reasons.length > 0 ? `: ${reasons.join(', ')}.` : '.';
-  msg += ` ${preemptionMessage(d)}`;
+  if (d.postFilterMessage) msg += ` ${d.postFilterMessage}`;
   return msg;
-}
-
-/**
- * What upstream's DefaultPreemption says when it finds nothing to do. skiff does not preempt
- * yet, so every node is reported as not helped by preemption.
- */
-function preemptionMessage(d: Diagnosis): string {
-  return `preemption: 0/${d.numAllNodes} nodes are available: ${d.numAllNodes} Preemption is not helpful for scheduling.`;
 }

@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { LabelMatcher } from '../../api/labels.js';
 import type { NodeInfo } from './node-info.js';
 
 export type Code = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
@@ -23,6 +24,15 @@ export function errorVerdict(reason: string): Verdict {
   return { code: 'Error', reasons: [reason] };
 }
 
+/** A cycle-state value that what-if evaluations (nominated pods, preemption) copy before changing. */
+export interface Cloneable {
+  clone(): Cloneable;
+}
+
+function isCloneable(v: unknown): v is Cloneable {
+  return typeof v === 'object' && v !== null && typeof (v as Cloneable).clone === 'function';
+}
+
 /** Per-attempt scratch space: plugins compute what depends only on the pod once, not once per node. */
 export class CycleState {
   private readonly values = new Map<string, unknown>();
@@ -33,6 +43,21 @@ export class CycleState {
     this.values.set(key, v);
     return v;
   }
+
+  get<T>(key: string): T | undefined {
+    return this.values.get(key) as T | undefined;
+  }
+
+  set(key: string, value: unknown): void {
+    this.values.set(key, value);
+  }
+
+  /** A copy whose cloneable values (pre-filter counts) can be changed without touching this one. */
+  clone(): CycleState {
+    const c = new CycleState();
+    for (const [k, v] of this.values) c.values.set(k, isCloneable(v) ? v.clone() : v);
+    return c;
+  }
 }
 
 /** The highest score a plugin gives after normalization. */
@@ -40,21 +65,57 @@ export const MAX_NODE_SCORE = 100;
 
 export interface Plugin {
   readonly name: string;
+  /**
+   * Once per attempt before any filter: computes what the filter needs from the whole cluster
+   * (counts per topology domain). A non-success verdict rejects every node.
+   */
+  preFilter?(pod: Pod, state: CycleState): Verdict;
   /** Whether the node can run the pod. */
   filter?(pod: Pod, node: NodeInfo, state: CycleState): Verdict;
+  /**
+   * Updates the pre-filter state as if `other` ran (addPod) or no longer ran (removePod) on
+   * `node`: how nominated pods and preemption victims are weighed without recomputing it.
+   */
+  addPod?(state: CycleState, pod: Pod, other: Pod, node: NodeInfo): void;
+  removePod?(state: CycleState, pod: Pod, other: Pod, node: NodeInfo): void;
+  /** Once per attempt before scores, with the feasible nodes. */
+  preScore?(pod: Pod, nodes: readonly NodeInfo[], state: CycleState): void;
   /** How much the pod would like this node, 0..100 (or a raw value that `normalizeScores` maps there). */
   score?(pod: Pod, node: NodeInfo, state: CycleState): number;
-  /** Maps raw scores of all feasible nodes into 0..100, in place. */
-  normalizeScores?(scores: number[], pod: Pod, state: CycleState): void;
+  /** Maps raw scores of all feasible nodes (in the order of `nodes`) into 0..100, in place. */
+  normalizeScores?(scores: number[], pod: Pod, state: CycleState, nodes: readonly NodeInfo[]): void;
 }
 
 export type FilterPlugin = Plugin & Required<Pick<Plugin, 'filter'>>;
 export type ScorePlugin = Plugin & Required<Pick<Plugin, 'score'>>;
 
-/** What plugins may use from the scheduler; extension point for plugins that need the cluster (inter-pod affinity, spread). */
+/** What plugins may use from the scheduler: the cluster as the informers see it. */
 export interface Handle {
   /** Every node the scheduler knows, with the pods counted on it. */
   nodeInfos(): readonly NodeInfo[];
+  /** A namespace's labels (for namespaceSelector); undefined when the namespace is unknown. */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  /** How many nodes report the image (normalized name) in status.images. */
+  imageNodeCount(image: string): number;
+  /**
+   * The selector of the pod's Services, ReplicaSets, StatefulSets and ReplicationControllers
+   * combined, as upstream's DefaultSelector; undefined when none selects the pod.
+   */
+  defaultSelector(pod: Pod): LabelMatcher | undefined;
+  /** The pod's priority: spec.priority, else its PriorityClass's value. */
+  priorityOf(pod: Pod): number;
+}
+
+/** A Handle over a fixed set of nodes and nothing else (tests, config validation). */
+export function staticHandle(nodes: readonly NodeInfo[] = [], extra: Partial<Handle> = {}): Handle {
+  return {
+    nodeInfos: () => nodes,
+    namespaceLabels: () => undefined,
+    imageNodeCount: (image) => nodes.filter((n) => n.images.has(image)).length,
+    defaultSelector: () => undefined,
+    priorityOf: (pod) => pod.spec?.priority ?? 0,
+    ...extra,
+  };
 }
 
 export type PluginFactory = (handle: Handle) => Plugin;

@@ -33,6 +33,15 @@ export function schedulerMetrics() {
           buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60],
         }),
     ),
+    preemptionVictims: once(
+      'skiff_scheduler_preemption_victims',
+      () =>
+        new Histogram({
+          name: 'skiff_scheduler_preemption_victims',
+          help: 'Pods chosen as victims per preemption',
+          buckets: [1, 2, 4, 8, 16, 32, 64],
+        }),
+    ),
     pending: once(
       'skiff_scheduler_pending_pods',
       () =>

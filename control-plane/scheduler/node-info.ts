@@ -17,6 +17,7 @@ export interface HostPort {
 }
 
 export const ANY_IP = '0.0.0.0';
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function podHostPorts(pod: Pod): HostPort[] {
   const out: HostPort[] = [];
@@ -30,11 +31,26 @@ export function podHostPorts(pod: Pod): HostPort[] {
   return out;
 }
 
-interface PodEntry {
+export interface PodEntry {
   pod: Pod;
   requests: Resources;
   nonZero: Resources;
   ports: HostPort[];
+  /** Has pod affinity or anti-affinity (required or preferred). */
+  affinity: boolean;
+  /** Has required pod anti-affinity. */
+  requiredAntiAffinity: boolean;
+}
+
+function hasPodAffinity(pod: Pod): boolean {
+  const a = pod.spec?.affinity;
+  return !!(a?.podAffinity || a?.podAntiAffinity);
+}
+
+function hasRequiredAntiAffinity(pod: Pod): boolean {
+  return (
+    (pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0
+  );
 }
 
 /** A node and what is counted on it: pods (bound or assumed), their requests, the host ports they hold. */
@@ -45,12 +61,30 @@ export class NodeInfo {
   readonly nonZeroRequested: Resources = emptyResources();
   allocatable: Resources = emptyResources();
   allowedPods = 0;
+  /** Images the node reports (status.images), every name, with their size in bytes. */
+  images = new Map<string, number>();
+  /** Pods with pod (anti-)affinity, and those with required anti-affinity: lets plugins skip most nodes. */
+  podsWithAffinity = 0;
+  podsWithRequiredAntiAffinity = 0;
   /** Bumped on every change; lets callers see whether the node changed. */
   generation = 0;
   private portCount = new Map<string, number>();
+  private memoGeneration = -1;
+  private memos = new Map<string, number>();
 
   constructor(public node: Node) {
     this.setNode(node);
+  }
+
+  /** An independent copy, for what-if evaluations (nominated pods, preemption). */
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.node);
+    for (const [k, e] of this.pods) c.addEntry(k, e);
+    return c;
+  }
+
+  get labels(): Readonly<Record<string, string>> {
+    return this.node.metadata?.labels ?? NO_LABELS;
   }
 
   get name(): string {
@@ -62,19 +96,29 @@ export class NodeInfo {
     const alloc = node.status?.allocatable ?? node.status?.capacity;
     this.allocatable = resourcesFromList(alloc);
     this.allowedPods = tryParseQuantity(alloc?.pods)?.value() ?? 0;
+    this.images = new Map();
+    for (const img of node.status?.images ?? []) {
+      for (const name of img.names ?? []) this.images.set(name, img.sizeBytes ?? 0);
+    }
     this.generation++;
   }
 
   addPod(pod: Pod): void {
-    const key = keyOf(pod);
-    if (this.pods.has(key)) this.removePod(key);
-    const entry: PodEntry = {
+    this.addEntry(keyOf(pod), {
       pod,
       requests: podRequests(pod.spec),
       nonZero: podRequests(pod.spec, true),
       ports: podHostPorts(pod),
-    };
+      affinity: hasPodAffinity(pod),
+      requiredAntiAffinity: hasRequiredAntiAffinity(pod),
+    });
+  }
+
+  private addEntry(key: string, entry: PodEntry): void {
+    if (this.pods.has(key)) this.removePod(key);
     this.pods.set(key, entry);
+    if (entry.affinity) this.podsWithAffinity++;
+    if (entry.requiredAntiAffinity) this.podsWithRequiredAntiAffinity++;
     addResources(this.requested, entry.requests);
     addResources(this.nonZeroRequested, entry.nonZero);
     for (const p of entry.ports) {
@@ -88,6 +132,8 @@ export class NodeInfo {
     const entry = this.pods.get(key);
     if (!entry) return false;
     this.pods.delete(key);
+    if (entry.affinity) this.podsWithAffinity--;
+    if (entry.requiredAntiAffinity) this.podsWithRequiredAntiAffinity--;
     addResources(this.requested, entry.requests, -1);
     addResources(this.nonZeroRequested, entry.nonZero, -1);
     for (const p of entry.ports) {
@@ -98,6 +144,20 @@ export class NodeInfo {
     }
     this.generation++;
     return true;
+  }
+
+  /** A number derived from the node's pods (a match count), kept until the node changes. */
+  memo(key: string, compute: () => number): number {
+    if (this.memoGeneration !== this.generation) {
+      this.memos.clear();
+      this.memoGeneration = this.generation;
+    }
+    let v = this.memos.get(key);
+    if (v === undefined) {
+      v = compute();
+      this.memos.set(key, v);
+    }
+    return v;
   }
 
   /** Whether a wanted host port clashes with one in use; 0.0.0.0 clashes with every address. */

@@ -25,12 +25,17 @@ export function defaultProfile(schedulerName = DEFAULT_SCHEDULER_NAME): Profile 
       'NodeAffinity',
       'NodePorts',
       'NodeResourcesFit',
+      'PodTopologySpread',
+      'InterPodAffinity',
     ],
     scores: [
       { name: 'TaintToleration', weight: 3 },
       { name: 'NodeAffinity', weight: 2 },
       { name: 'NodeResourcesFit', weight: 1 },
+      { name: 'PodTopologySpread', weight: 2 },
+      { name: 'InterPodAffinity', weight: 2 },
       { name: 'NodeResourcesBalancedAllocation', weight: 1 },
+      { name: 'ImageLocality', weight: 1 },
     ],
     percentageOfNodesToScore: 0,
   };

@@ -1,23 +1,35 @@
 import { hostname } from 'node:os';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
+import type { Namespace, Node, Pod, ReplicationController, Service } from 'kubernetes-types/core/v1.js';
+import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { Logger } from 'pino';
-import { keyOf } from '../../api/object.js';
+import { type KubeObject, keyOf } from '../../api/object.js';
 import { RESOURCES } from '../../api/resources.js';
 import type { Clock } from '../../client/clock.js';
 import { EventRecorder } from '../../client/event-recorder.js';
 import { Informer } from '../../client/informer.js';
 import { LeaderElector } from '../../client/leader-election.js';
 import type { ApiClient } from '../../client/rest-client.js';
+import { NAMESPACE_INDEX } from '../../client/store.js';
 import { isTerminal, SchedulerCache } from './cache.js';
+import { defaultSelector } from './default-selector.js';
 import type { PluginFactory } from './framework.js';
 import { reportQueueLengths, schedulerMetrics } from './metrics.js';
 import { nodeSchedulingPropertiesChanged } from './node-events.js';
+import { Nominator } from './nominator.js';
+import { resolvePreemptionPolicy, resolvePriority } from './priority.js';
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from './profile.js';
 import { defaultRegistry } from './registry.js';
-import { PODS, Scheduler } from './scheduler.js';
+import { type ClusterLookups, PODS, Scheduler } from './scheduler.js';
 import { SchedulingQueue } from './scheduling-queue.js';
 
-const NODES = RESOURCES.find((r) => r.plural === 'nodes' && r.group === '') as (typeof RESOURCES)[number];
+type ResourceDef = (typeof RESOURCES)[number];
+const resource = (plural: string, group: string): ResourceDef => {
+  const r = RESOURCES.find((x) => x.plural === plural && x.group === group);
+  if (!r) throw new Error(`no resource ${group}/${plural}`);
+  return r;
+};
+const NODES = resource('nodes', '');
 
 type PodObject = Pod & { metadata: NonNullable<Pod['metadata']> };
 type NodeObject = Node & { metadata: NonNullable<Node['metadata']> };
@@ -84,7 +96,9 @@ async function runScheduling(
   const { api, clock } = opts;
   const metrics = schedulerMetrics();
   const cache = new SchedulerCache();
-  const queue = new SchedulingQueue({ clock });
+  const lookups = clusterLookups(api, clock, log);
+  const nominator = new Nominator();
+  const queue = new SchedulingQueue({ clock, priorityOf: lookups.lookups.priorityOf });
   const events = new EventRecorder({ api, component: profile.schedulerName, clock, log });
   // Terminal pods hold nothing; leaving them out keeps the cache small. A pod that finishes
   // arrives as a delete, which also wakes pods waiting for room.
@@ -114,11 +128,13 @@ async function runScheduling(
   pods.addEventHandler({
     onAdd: (p) => {
       cache.setPod(p);
+      nominator.fromPod(p);
       if (ours(p)) queue.add(p);
     },
     onUpdate: (old, p) => {
       const key = keyOf(p);
       cache.setPod(p);
+      nominator.fromPod(p);
       if (old.spec?.nodeName && !isTerminal(old) && isTerminal(p)) queue.moveAll();
       if (ours(p)) {
         if (!cache.isAssumed(key)) queue.update(p);
@@ -130,6 +146,7 @@ async function runScheduling(
       const key = keyOf(p);
       const wasCounted = !!p.spec?.nodeName || cache.isAssumed(key);
       cache.removePod(key);
+      nominator.delete(key);
       queue.delete(key);
       if (wasCounted) queue.moveAll();
     },
@@ -145,12 +162,15 @@ async function runScheduling(
     pods: pods.store,
     events,
     metrics,
+    lookups: lookups.lookups,
+    nominator,
     clock,
   });
-  const informers = [pods.start(signal), nodes.start(signal)];
+  const all = [pods, nodes, ...lookups.informers];
+  const informers = all.map((i) => i.start(signal));
   const unreport = reportQueueLengths(() => queue.lengths());
   try {
-    await Promise.all([pods.waitForSync(signal), nodes.waitForSync(signal)]);
+    await Promise.all(all.map((i) => i.waitForSync(signal)));
     log.info({ schedulerName: profile.schedulerName, nodes: cache.nodeCount }, 'scheduler started');
     queue.run();
     await scheduler.run(signal);
@@ -162,4 +182,40 @@ async function runScheduling(
     await Promise.allSettled(informers);
     await events.close();
   }
+}
+
+/**
+ * Informers for what plugins look up besides nodes and pods: namespace labels
+ * (namespaceSelector), PriorityClasses (queue order, preemption) and the Services, ReplicaSets,
+ * StatefulSets and ReplicationControllers behind the default spread selector.
+ */
+function clusterLookups(
+  api: ApiClient,
+  clock: Clock | undefined,
+  log: Logger,
+): { lookups: ClusterLookups; informers: Informer<KubeObject>[] } {
+  const make = <T extends KubeObject>(plural: string, group: string) =>
+    new Informer<T>(api, resource(plural, group), { clock, log });
+  const namespaces = make<Namespace & KubeObject>('namespaces', '');
+  const classes = make<PriorityClass & KubeObject>('priorityclasses', 'scheduling.k8s.io');
+  const services = make<Service & KubeObject>('services', '');
+  const rcs = make<ReplicationController & KubeObject>('replicationcontrollers', '');
+  const rss = make<ReplicaSet & KubeObject>('replicasets', 'apps');
+  const sss = make<StatefulSet & KubeObject>('statefulsets', 'apps');
+  const priorityClasses = { get: (n: string) => classes.store.get(n), list: () => classes.store.list() };
+  const sources = {
+    services: (ns: string) => services.store.byIndex(NAMESPACE_INDEX, ns),
+    replicationController: (ns: string, n: string) => rcs.store.get(`${ns}/${n}`),
+    replicaSet: (ns: string, n: string) => rss.store.get(`${ns}/${n}`),
+    statefulSet: (ns: string, n: string) => sss.store.get(`${ns}/${n}`),
+  };
+  return {
+    lookups: {
+      namespaceLabels: (ns) => namespaces.store.get(ns)?.metadata?.labels,
+      defaultSelector: (pod) => defaultSelector(pod, sources),
+      priorityOf: (pod) => resolvePriority(pod, priorityClasses),
+      preemptionPolicyOf: (pod) => resolvePreemptionPolicy(pod, priorityClasses),
+    },
+    informers: [namespaces, classes, services, rcs, rss, sss] as unknown as Informer<KubeObject>[],
+  };
 }

@@ -25,6 +25,8 @@ export interface QueueOptions {
   maxUnschedulableMs?: number;
   /** How often backoff and unschedulable pods are checked. Default 1 s. */
   flushIntervalMs?: number;
+  /** The order among pods: higher first. Default spec.priority. */
+  priorityOf?: (pod: Pod) => number;
 }
 
 export type QueueName = 'active' | 'backoff' | 'unschedulable';
@@ -35,7 +37,7 @@ function createdOf(pod: Pod, fallback: number): number {
   return Number.isNaN(t) ? fallback : t;
 }
 
-function priorityOf(pod: Pod): number {
+function specPriority(pod: Pod): number {
   return pod.spec?.priority ?? 0;
 }
 
@@ -50,9 +52,10 @@ export class SchedulingQueue {
   private readonly maxBackoffMs: number;
   private readonly maxUnschedulableMs: number;
   private readonly flushIntervalMs: number;
+  private readonly priorityOf: (pod: Pod) => number;
   private readonly active = new KeyedHeap<QueuedPod>((a, b) => {
-    const pa = priorityOf(a.pod);
-    const pb = priorityOf(b.pod);
+    const pa = this.priorityOf(a.pod);
+    const pb = this.priorityOf(b.pod);
     if (pa !== pb) return pa > pb;
     if (a.created !== b.created) return a.created < b.created;
     return a.timestamp < b.timestamp;
@@ -76,6 +79,7 @@ export class SchedulingQueue {
     this.maxBackoffMs = opts.maxBackoffMs ?? 10_000;
     this.maxUnschedulableMs = opts.maxUnschedulableMs ?? 60_000;
     this.flushIntervalMs = opts.flushIntervalMs ?? 1000;
+    this.priorityOf = opts.priorityOf ?? specPriority;
   }
 
   /** Starts the periodic flush. */

@@ -150,7 +150,8 @@ describe('scheduler against a real skiff server', () => {
     expect(condition.reason).toBe('Unschedulable');
     expect(condition.message).toBe(
       '0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu. ' +
-        'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+        'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, ' +
+        '2 No preemption victims found for incoming pod.',
     );
     const failed = await until(async () => {
       const evs = await events('pending', 'FailedScheduling');

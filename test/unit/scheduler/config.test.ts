@@ -35,7 +35,10 @@ profiles:
     expect(profile.scores).toEqual([
       { name: 'NodeAffinity', weight: 2 },
       { name: 'NodeResourcesFit', weight: 1 },
+      { name: 'PodTopologySpread', weight: 2 },
+      { name: 'InterPodAffinity', weight: 2 },
       { name: 'NodeResourcesBalancedAllocation', weight: 5 },
+      { name: 'ImageLocality', weight: 1 },
     ]);
   });
 

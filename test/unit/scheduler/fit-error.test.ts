@@ -12,6 +12,7 @@ describe('fitErrorMessage', () => {
         ['n2', unresolvable('node(s) had untolerated taint {dedicated: gpu}')],
         ['n3', unresolvable('node(s) had untolerated taint {dedicated: gpu}')],
       ]),
+      postFilterMessage: 'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
     });
     expect(msg).toBe(
       '0/3 nodes are available: 1 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}. ' +

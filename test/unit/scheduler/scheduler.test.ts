@@ -41,7 +41,8 @@ describe('Scheduler decisions', () => {
       kind: 'unschedulable',
       message:
         '0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu. ' +
-        'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.',
+        'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, ' +
+        '2 No preemption victims found for incoming pod.',
     });
   });
 
