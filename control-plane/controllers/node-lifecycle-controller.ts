@@ -6,6 +6,7 @@ import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
 import type { ControllerEntry } from './controller-context.js';
 import { timestamp } from './controller-ref.js';
+import { DEFAULT_ZONE_LIMITS, type ZoneLimits, ZoneTracker, zoneOf } from './node-zones.js';
 import type { PodObject } from './replicaset-controller.js';
 import { LEASES, NODES, PODS } from './resources.js';
 import { NOT_READY_TAINT, toleratedForMs, UNREACHABLE_TAINT } from './taints.js';
@@ -28,9 +29,13 @@ function readyStatus(node: Node): string | undefined {
 /**
  * Watches node heartbeats (the node Lease and the Ready condition): a node silent for the grace
  * period gets Ready=Unknown and the unreachable taints, a Ready=False node the not-ready taints;
- * pods on a node with NoExecute taints are evicted once their toleration runs out. When no node
- * at all is ready (a whole-cluster outage, more likely the control plane's network than every
- * node) nothing is evicted, as upstream's full-disruption mode.
+ * pods on a node with NoExecute taints are evicted once their toleration runs out.
+ *
+ * Evictions are paced per zone (region/zone labels) as upstream: NoExecute taints are added at
+ * `evictionRate` nodes per second in a healthy zone, at the secondary rate in a partially
+ * disrupted large zone (none in a small one), and not at all in a fully disrupted zone. When every
+ * zone is fully disrupted (more likely the control plane's network than every node) the NoExecute
+ * taints come off and nothing is evicted.
  */
 export class NodeLifecycleController {
   /** Per node: the last heartbeat seen and the local time it was first seen. */
@@ -48,6 +53,8 @@ export class NodeLifecycleController {
       log: Logger;
       gracePeriodMs?: number;
       monitorPeriodMs?: number;
+      /** Zone states and taint pacing, fed by node events. */
+      zones: ZoneTracker;
     },
   ) {}
 
@@ -55,6 +62,7 @@ export class NodeLifecycleController {
     const cached = this.d.nodes.get(name);
     if (!cached) {
       this.probes.delete(name);
+      this.d.zones.forget(name);
       return;
     }
     const now = this.d.clock.now();
@@ -66,7 +74,11 @@ export class NodeLifecycleController {
     const observedAt = this.probes.get(name)?.observedAt ?? now;
 
     let node = cached;
-    if (now - observedAt > grace && readyStatus(node) !== 'Unknown') node = await this.markUnknown(node, now);
+    if (now - observedAt > grace && readyStatus(node) !== 'Unknown') {
+      node = await this.markUnknown(node, now);
+      // Counted at once, so that this very sync sees the zone as it now is.
+      this.d.zones.observe(node);
+    }
     await this.reconcileTaints(node, now);
     await this.evict(node, now);
     this.d.queue.addAfter(name, this.d.monitorPeriodMs ?? NODE_MONITOR_PERIOD_MS);
@@ -110,10 +122,10 @@ export class NodeLifecycleController {
     return updated;
   }
 
-  /** True when every node is known to be not ready: evicting then would empty the cluster. */
-  private fullDisruption(): boolean {
-    const nodes = this.d.nodes.list();
-    return nodes.length > 0 && nodes.every((n) => readyStatus(n) !== 'True');
+  /** Whether NoExecute taints (and so evictions) may exist in the node's zone now. */
+  private noExecuteAllowed(node: NodeObject): boolean {
+    const zones = this.d.zones;
+    return !zones.allFullyDisrupted() && zones.stateOf(zoneOf(node)) !== 'FullDisruption';
   }
 
   private async reconcileTaints(node: NodeObject, now: number): Promise<void> {
@@ -125,11 +137,17 @@ export class NodeLifecycleController {
       existing.find((t) => t.key === key && t.effect === effect) ??
       (effect === 'NoExecute' ? { key, effect, timeAdded: at } : { key, effect });
     const key = status === 'Unknown' ? UNREACHABLE_TAINT : status === 'False' ? NOT_READY_TAINT : undefined;
+    const ours = (t: Taint) => t.key === UNREACHABLE_TAINT || t.key === NOT_READY_TAINT;
     if (key) {
       wanted.push(keep(key, 'NoSchedule'));
-      if (!this.fullDisruption()) wanted.push(keep(key, 'NoExecute'));
+      const tainted = existing.some((t) => ours(t) && t.effect === 'NoExecute');
+      if (this.noExecuteAllowed(node)) {
+        // Swapping not-ready for unreachable (or back) is free; a new NoExecute taint takes the zone's token.
+        const token = tainted ? true : this.d.zones.takeTaintToken(zoneOf(node), now);
+        if (token === true) wanted.push(keep(key, 'NoExecute'));
+        else if (Number.isFinite(token)) this.d.queue.addAfter(node.metadata.name ?? '', token + 10);
+      }
     }
-    const ours = (t: Taint) => t.key === UNREACHABLE_TAINT || t.key === NOT_READY_TAINT;
     const next = [...existing.filter((t) => !ours(t)), ...wanted];
     const same =
       next.length === existing.length &&
@@ -150,7 +168,7 @@ export class NodeLifecycleController {
 
   private async evict(node: NodeObject, now: number): Promise<void> {
     const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoExecute');
-    if (taints.length === 0) return;
+    if (taints.length === 0 || !this.noExecuteAllowed(node)) return;
     const since = Math.min(...taints.map((t) => Date.parse(t.timeAdded ?? '') || now));
     let nextDue = Number.POSITIVE_INFINITY;
     for (const pod of this.d.pods.byIndex(NODE_INDEX, node.metadata.name ?? '')) {
@@ -179,7 +197,7 @@ export class NodeLifecycleController {
 
 /** The node lifecycle entry; tests shorten the grace and monitor periods. */
 export function nodeLifecycleEntry(
-  opts: { gracePeriodMs?: number; monitorPeriodMs?: number } = {},
+  opts: { gracePeriodMs?: number; monitorPeriodMs?: number; zoneLimits?: Partial<ZoneLimits> } = {},
 ): ControllerEntry {
   return {
     name: 'nodelifecycle',
@@ -189,6 +207,13 @@ export function nodeLifecycleEntry(
       const leases = ctx.informers.informerFor<LeaseObject>(LEASES);
       const pods = ctx.informers.informerFor<PodObject>(PODS);
       const queue = ctx.newQueue();
+      const zones = new ZoneTracker({ ...DEFAULT_ZONE_LIMITS, ...opts.zoneLimits });
+      // Zone counts first, so that the syncs these events cause see them.
+      nodes.addEventHandler({
+        onAdd: (n) => zones.observe(n),
+        onUpdate: (_o, n) => zones.observe(n),
+        onDelete: (n) => zones.forget(n.metadata.name ?? ''),
+      });
       nodes.addEventHandler({
         onAdd: (n) => queue.add(n.metadata.name ?? ''),
         onUpdate: (_o, n) => queue.add(n.metadata.name ?? ''),
@@ -217,6 +242,7 @@ export function nodeLifecycleEntry(
           log: ctx.log,
           gracePeriodMs: opts.gracePeriodMs,
           monitorPeriodMs: opts.monitorPeriodMs,
+          zones,
         }),
       );
     },
