@@ -19,7 +19,10 @@ export interface ObservedContainer {
   waiting?: { reason: string; message?: string };
   /** The runtime's name for containerIDs (`containerd://<id>`). */
   runtimeName: string;
-  /** Probe results of the running attempt; without probes a running container is started and ready. */
+  /**
+   * Probe results of the running attempt. Without a startup probe a running container is
+   * started; without a readiness probe it is ready once started.
+   */
   probe?: ProbeState;
 }
 
@@ -68,8 +71,9 @@ export function containerStatus(o: ObservedContainer, restartPolicy: string | un
   if (!s) return base;
   base.containerID = `${o.runtimeName}://${s.id}`;
   if (s.state === 'CONTAINER_RUNNING') {
-    const started = o.probe?.started ?? true;
-    const ready = started && (o.probe?.ready ?? true);
+    // A probe without a result yet (e.g. before the prober saw the attempt) counts as not passed.
+    const started = o.spec.startupProbe ? o.probe?.started === true : true;
+    const ready = started && (o.spec.readinessProbe ? o.probe?.ready === true : true);
     return { ...base, ready, started, state: { running: { startedAt: criTime(s.startedAt) } } };
   }
   if (s.state === 'CONTAINER_EXITED') {

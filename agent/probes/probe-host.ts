@@ -8,7 +8,11 @@ export interface RunningContainer {
   startedAtMs: number;
 }
 
-/** Probe results of one container attempt; an absent field means no probe of that kind. */
+/**
+ * Probe results of one container attempt; an absent field means no probe of that kind.
+ * `started` is false until the startup probe succeeded; `ready` is false until the readiness
+ * probe succeeded (and while not started).
+ */
 export interface ProbeState {
   ready?: boolean;
   started?: boolean;
@@ -25,6 +29,11 @@ export interface ProbeHost {
   state(uid: string, containerId: string): ProbeState;
   /** Once per failure: a message when liveness or startup failed past its threshold (kill the container). */
   takeFailure(uid: string, containerId: string): string | undefined;
+  /**
+   * After `takeFailure`: the failed probe's own terminationGracePeriodSeconds, when it sets one;
+   * it replaces the pod's grace period for this kill.
+   */
+  failureGracePeriod(uid: string, containerId: string): number | undefined;
   /** Stops all probing of the pod. */
   forget(uid: string): void;
 }
@@ -33,5 +42,6 @@ export const noProbes: ProbeHost = {
   update: () => undefined,
   state: () => ({}),
   takeFailure: () => undefined,
+  failureGracePeriod: () => undefined,
   forget: () => undefined,
 };
