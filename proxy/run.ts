@@ -7,7 +7,9 @@ import { Informer } from '../client/informer.js';
 import type { ApiClient, ResourceRef } from '../client/rest-client.js';
 import { createBackend, type ProxyMode } from './backend.js';
 import { startHealthServer } from './health-server.js';
+import { localhostNodePortsEnabled } from './iptables-ruleset.js';
 import { Proxier } from './proxier.js';
+import { enableRouteLocalnet } from './route-localnet.js';
 import { ServiceHealthServer } from './service-health.js';
 
 export interface ProxyOptions {
@@ -19,9 +21,17 @@ export interface ProxyOptions {
   nodeIPs: string[];
   clusterCidr: string;
   minSyncPeriodMs?: number;
-  /** Program the rules inside this network namespace (tests, one-machine clusters). */
-  netns?: string;
-  /** `host:port` answering /healthz and /metrics (several allowed); none when empty. */
+  /**
+   * iptables mode: NodePorts answer on 127.0.0.1 too when `nodeIPs` is empty or holds a loopback
+   * address, and route_localnet is set (upstream's --iptables-localhost-nodeports). Default true.
+   * nftables mode has no localhost NodePorts, as upstream.
+   */
+  localhostNodePorts?: boolean;
+  /**
+   * `host:port` answering /healthz and /metrics (several allowed); none when empty. Like the
+   * healthCheckNodePorts and the rules, listeners live in the process's network namespace: to
+   * serve a node namespace on one machine, run the proxy in it (`ip netns exec NODE skiff proxy`).
+   */
   serveAddresses?: string[];
   /** /healthz fails when a change has waited this long. Default 60 s. */
   staleAfterMs?: number;
@@ -44,8 +54,16 @@ export async function startProxy(opts: ProxyOptions): Promise<void> {
     nodeName: opts.nodeName,
     nodeIPs: opts.nodeIPs,
     clusterCidr: opts.clusterCidr,
-    netns: opts.netns,
+    localhostNodePorts: opts.localhostNodePorts,
   });
+  if (opts.mode === 'iptables' && localhostNodePortsEnabled(opts)) {
+    try {
+      await enableRouteLocalnet();
+      log.info('route_localnet set for NodePorts on localhost');
+    } catch (e) {
+      log.error({ err: e }, 'cannot set route_localnet: NodePorts on localhost will not work');
+    }
+  }
   const hcAddress = opts.healthCheckAddress ?? '0.0.0.0';
   const proxier = new Proxier({
     backend,

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +60,7 @@ export class NetnsLab {
   readonly bridgeIP = '10.244.1.1';
   readonly pods: Pod[] = [];
   private readonly servers: ChildProcess[] = [];
+  private readonly relays: Server[] = [];
   private readonly namespaces: string[] = [];
   private dir = '';
 
@@ -167,7 +169,45 @@ export class NetnsLab {
     return out;
   }
 
+  /**
+   * Makes the host's 127.0.0.1:`port` answer as 127.0.0.1:`port` inside `ns` too (an API server
+   * for a process running in the node namespace): a relay in the namespace hands each
+   * connection over a unix socket, which crosses namespaces, to this process, which dials the port.
+   */
+  async relayLoopbackPort(ns: string, port: number): Promise<void> {
+    const path = join(this.dir, `relay-${port}.sock`);
+    const host = createServer((c) => {
+      const up = connect(port, '127.0.0.1');
+      c.pipe(up).pipe(c);
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+    });
+    this.relays.push(host);
+    await new Promise<void>((resolve) => host.listen(path, resolve));
+    const script = `const net = require('node:net');
+const [port, path] = process.argv.slice(1);
+net.createServer((c) => {
+  const up = net.connect(path);
+  c.pipe(up).pipe(c);
+  c.on('error', () => up.destroy());
+  up.on('error', () => c.destroy());
+}).listen(Number(port), '127.0.0.1', () => console.log('ready'));`;
+    const child = spawn(
+      'nsenter',
+      [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', script, String(port), path],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    this.servers.push(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`relay in ${ns} exited with ${code}`)));
+    });
+  }
+
   async teardown(): Promise<void> {
+    for (const r of this.relays) r.close();
     for (const s of this.servers) s.kill('SIGKILL');
     for (const ns of this.namespaces.reverse()) await sh('ip', ['netns', 'del', ns]).catch(() => {});
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
