@@ -27,6 +27,7 @@ export class PodManager {
   private readonly informer: Informer<Pod>;
   private readonly log: Logger;
   private stopped = false;
+  private scanFailing = false;
 
   constructor(private readonly o: PodManagerOptions) {
     this.log = o.log.child({ component: 'pod-manager' });
@@ -47,7 +48,16 @@ export class PodManager {
     await this.informer.waitForSync(signal);
     this.log.info({ pods: this.informer.store.list().length }, 'pod informer synced');
     while (!signal.aborted) {
-      await this.findOrphans().catch((e) => this.log.warn({ err: e }, 'orphan scan failed'));
+      await this.findOrphans().then(
+        () => {
+          this.scanFailing = false;
+        },
+        (e: unknown) => {
+          // The runtime being down is reported by the node status; say it here once.
+          if (!this.scanFailing) this.log.warn({ err: String(e) }, 'orphan scan failed');
+          this.scanFailing = true;
+        },
+      );
       for (const [uid, w] of this.workers) {
         if (w.finished) this.workers.delete(uid);
         else void w.kick();

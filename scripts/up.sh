@@ -3,4 +3,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/deps.sh"
-exec "$root/bin/skiff" server "$@"
+exec "$root/bin/skiff" server --agent "$@"

@@ -21,6 +21,14 @@ export interface KubeletFlags {
   cgroupRoot?: string;
   manageContainerd: 'auto' | 'never';
   cniConfDir?: string;
+  cniConfFile: string;
+  cniBridge: string;
+  cniIpMasq: boolean;
+  cniIpamDataDir?: string;
+  podCidr?: string;
+  clusterDns?: string;
+  clusterDomain: string;
+  resolvConf: string;
   cniBinDir?: string;
 }
 
@@ -43,6 +51,14 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
     )
     .addOption(
       opt(
+        '--manage-containerd <when>',
+        '(runtime) auto: start containerd with skiff config when nothing answers on the endpoint',
+        'SKIFF_MANAGE_CONTAINERD',
+        'auto',
+      ).choices(['auto', 'never']),
+    )
+    .addOption(
+      opt(
         '--root-dir <dir>',
         '(node) kubelet state: pod volumes',
         'SKIFF_ROOT_DIR',
@@ -58,8 +74,74 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
         '(runtime) parent cgroup of the pods; default /skiff-<node>',
         'SKIFF_CGROUP_ROOT',
       ),
+    )
+    .addOption(
+      opt(
+        '--cluster-dns <ips>',
+        '(networking) comma-separated DNS server IPs of ClusterFirst pods; none: pods use the host DNS',
+        'SKIFF_CLUSTER_DNS',
+      ),
+    )
+    .addOption(
+      opt(
+        '--cluster-domain <domain>',
+        '(networking) cluster DNS domain',
+        'SKIFF_CLUSTER_DOMAIN',
+        'cluster.local',
+      ),
+    )
+    .addOption(
+      opt(
+        '--resolv-conf <file>',
+        '(networking) host resolver config for dnsPolicy Default pods; "" = none',
+        'SKIFF_RESOLV_CONF',
+        '/etc/resolv.conf',
+      ),
+    )
+    .addOption(
+      opt(
+        '--pod-cidr <cidrs>',
+        '(networking) pod CIDR(s) of this node when its Node has no spec.podCIDRs (standalone, no node IPAM)',
+        'SKIFF_POD_CIDR',
+      ),
+    )
+    .addOption(
+      opt(
+        '--cni-conf-dir <dir>',
+        "(networking) the runtime's CNI conf_dir, where the kubelet writes the pod network's conflist",
+        'SKIFF_CNI_CONF_DIR',
+        '/etc/cni/net.d',
+      ),
+    )
+    .addOption(
+      opt(
+        '--cni-conf-file <name>',
+        '(networking) file name of that conflist (the runtime loads the first by name)',
+        'SKIFF_CNI_CONF_FILE',
+        '10-skiff.conflist',
+      ),
+    )
+    .addOption(opt('--cni-bridge <name>', "(networking) the pods' Linux bridge", 'SKIFF_CNI_BRIDGE', 'cni0'))
+    .addOption(
+      new Option('--cni-ip-masq [bool]', "(networking) masquerade pod traffic leaving the node's pod CIDR")
+        .env('SKIFF_CNI_IP_MASQ')
+        .default(true)
+        .argParser((v: string) => v !== 'false'),
+    )
+    .addOption(
+      opt(
+        '--cni-ipam-data-dir <dir>',
+        "(networking) host-local IPAM lease directory; default the plugin's /var/lib/cni/networks",
+        'SKIFF_CNI_IPAM_DATA_DIR',
+      ),
     );
 }
+
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 
 export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
   const log = rootLogger();
@@ -100,6 +182,15 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       podLogsDir: flags.podLogsDir,
       rootDir: flags.rootDir,
       cgroupRoot: flags.cgroupRoot,
+      clusterDNS: list(flags.clusterDns),
+      clusterDomain: flags.clusterDomain,
+      resolvConf: flags.resolvConf,
+      podCIDRs: list(flags.podCidr),
+      cniConfDir: flags.cniConfDir,
+      cniConfFile: flags.cniConfFile,
+      cniBridge: flags.cniBridge,
+      cniIpMasq: flags.cniIpMasq,
+      cniIpamDataDir: flags.cniIpamDataDir,
     });
   } finally {
     images.stop();

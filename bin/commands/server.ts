@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Command, Option } from 'commander';
 import { loadKubeconfig } from '../../client/kubeconfig.js';
 import { ApiClient } from '../../client/rest-client.js';
@@ -5,6 +6,7 @@ import { startApiServer } from '../../control-plane/apiserver/run.js';
 import { startControllerManager } from '../../control-plane/controllers/controller-manager.js';
 import { startScheduler } from '../../control-plane/scheduler/run.js';
 import { rootLogger } from '../logger.js';
+import { defaultAgentFlags, runAgent } from './agent.js';
 
 interface ServerFlags {
   dataDir: string;
@@ -22,6 +24,7 @@ interface ServerFlags {
   etcdCompactionSchedule: string;
   disableScheduler?: boolean;
   disableControllerManager?: boolean;
+  agent?: boolean;
   clusterCidr: string;
 }
 
@@ -188,6 +191,24 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
       ),
     );
   }
+  if (role === 'server' && flags.agent) {
+    const agentFlags = defaultAgentFlags();
+    const nodeName = (agentFlags.nodeName || agentFlags.hostnameOverride || os.hostname()).toLowerCase();
+    agentFlags.kubeconfig = await running.componentKubeconfig('kubelet', `system:node:${nodeName}`, [
+      'system:nodes',
+    ]);
+    agentFlags.nodeName = nodeName;
+    agentFlags.clusterCidr = flags.clusterCidr;
+    // Its own controller: an agent failure stops the agent, not the control plane.
+    const agentStop = new AbortController();
+    components.signal.addEventListener('abort', () => agentStop.abort());
+    started.push(
+      runAgent(agentFlags, agentStop).then((ok) => {
+        if (!ok && !components.signal.aborted)
+          log.error('the agent stopped; the control plane keeps running');
+      }),
+    );
+  }
   log.info({ role, kubeconfig: running.kubeconfigPath }, 'skiff control plane ready');
   process.stdout.write(
     `skiff ${role} is ready.\n  admin kubeconfig: ${running.kubeconfigPath}\n  try: kubectl --kubeconfig ${running.kubeconfigPath} get nodes\n`,
@@ -230,6 +251,13 @@ export function serverCommand(): Command {
         '(networking) pod network; a /24 per node',
         'SKIFF_CLUSTER_CIDR',
         '10.244.0.0/16',
+      ),
+    )
+    .addOption(
+      opt(
+        '--agent',
+        '(components) also run the node agent (kubelet + proxy) here, on the local containerd, like k3s server',
+        'SKIFF_AGENT',
       ),
     )
     .addOption(
