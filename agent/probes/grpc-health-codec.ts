@@ -31,8 +31,9 @@ export const HEALTH_CHECK_METHOD = '/grpc.health.v1.Health/Check';
 
 export const encodeHealthRequest = (service: string): Buffer =>
   Buffer.from(Request.encode(Request.create({ service })).finish());
-export const decodeHealthRequest = (b: Buffer): string =>
-  (Request.toObject(Request.decode(b), { defaults: true }) as { service: string }).service;
+/** An object, not the bare name: grpc-js takes a falsy request for a missing one. */
+export const decodeHealthRequest = (b: Buffer): { service: string } =>
+  Request.toObject(Request.decode(b), { defaults: true }) as { service: string };
 export const encodeHealthResponse = (servingStatus: string): Buffer =>
   Buffer.from(
     Response.encode(Response.create({ status: ServingStatus.values[servingStatus] ?? 0 })).finish(),
