@@ -35,7 +35,8 @@ export function proxyMetrics() {
     ),
     skipped: counter(
       'skiff_proxy_skipped_objects_total',
-      'Services or slices skipped for invalid or conflicting fields.',
+      'Services or EndpointSlices skipped for invalid or conflicting fields, by kind.',
+      ['kind'],
     ),
   };
 }

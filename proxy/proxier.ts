@@ -118,18 +118,27 @@ export class Proxier {
       this.endpoints.slicesByService(),
       this.portsCache,
     );
+    // Logged and counted once when an object becomes skipped, not at every sync.
     const nowSkipped = new Set<string>();
     for (const s of skipped) {
-      nowSkipped.add(s.key);
-      if (this.skipped.has(s.key)) continue;
-      this.metrics.skipped.inc();
-      this.opts.log.warn({ service: s.key, reason: s.reason }, 'service skipped');
+      const id = `${s.kind} ${s.key}`;
+      nowSkipped.add(id);
+      if (this.skipped.has(id)) continue;
+      this.metrics.skipped.inc({ kind: s.kind });
+      this.opts.log.warn(
+        { kind: s.kind, object: s.key, reason: s.reason },
+        'invalid or conflicting object skipped',
+      );
     }
     // Periodic runs (nothing changed) and the first sync rewrite everything. A service whose
-    // conflict went away (or appeared) counts as changed too.
+    // conflict went away (or appeared) counts as changed too; a slice's service is already in
+    // the endpoint changes.
     const changed = new Set([...serviceChanges.keys(), ...endpointChanges.keys()]);
-    for (const k of nowSkipped) if (!this.skipped.has(k)) changed.add(k);
-    for (const k of this.skipped) if (!nowSkipped.has(k)) changed.add(k);
+    const flipped = [
+      ...[...nowSkipped].filter((id) => !this.skipped.has(id)),
+      ...[...this.skipped].filter((id) => !nowSkipped.has(id)),
+    ];
+    for (const id of flipped) if (id.startsWith('Service ')) changed.add(id.slice('Service '.length));
     this.skipped = nowSkipped;
     const mode = this.opts.backend.mode;
     const partial = this.syncs > 0 && changed.size > 0;

@@ -49,6 +49,8 @@ export interface ProxyState {
 }
 
 export interface SkippedObject {
+  kind: 'Service' | 'EndpointSlice';
+  /** `namespace/name` of the object. */
   key: string;
   reason: string;
 }
@@ -135,6 +137,28 @@ function compareEndpoints(a: ProxyEndpoint, b: ProxyEndpoint): number {
   return ipToNumber(a.ip) - ipToNumber(b.ip) || a.port - b.port;
 }
 
+/**
+ * Why an EndpointSlice cannot be used, or undefined when it can. Only IPv4 slices are read (the
+ * others are not this proxy's); a port without a number means "all ports" and is left out.
+ */
+export function sliceProblem(slice: EndpointSlice): string | undefined {
+  if (slice.addressType !== 'IPv4') return undefined;
+  const seen = new Set<string>();
+  for (const p of slice.ports ?? []) {
+    const protocol = protocolOf(p.protocol);
+    if (!protocol) return `unsupported protocol ${p.protocol}`;
+    if (p.port != null && !validPort(p.port)) return `invalid port ${p.port}`;
+    const id = `${p.name ?? ''}/${protocol}`;
+    if (seen.has(id)) return `duplicate port ${id}`;
+    seen.add(id);
+  }
+  for (const ep of slice.endpoints ?? []) {
+    const ip = ep.addresses?.[0];
+    if (!isIPv4(ip)) return `invalid IPv4 address ${ip ?? '(none)'}`;
+  }
+  return undefined;
+}
+
 /** Ports of one Service, or why it is skipped; `undefined` when the service needs no rules. */
 export function servicePorts(
   svc: Service,
@@ -208,8 +232,22 @@ type PortsResult = ReturnType<typeof servicePorts>;
 /** Per-service results of the last build, reused while the Service and its slices are the same objects. */
 export type ServicePortsCache = Map<
   string,
-  { svc: Service; slices: readonly EndpointSlice[]; result: PortsResult }
+  { svc: Service; slices: readonly EndpointSlice[]; result: PortsResult; badSlices: SkippedObject[] }
 >;
+
+/** A service's ports from its usable slices; the others are reported. */
+function computeService(
+  svc: Service,
+  slices: readonly EndpointSlice[],
+): { result: PortsResult; badSlices: SkippedObject[] } {
+  const badSlices: SkippedObject[] = [];
+  const usable = slices.filter((slice) => {
+    const reason = sliceProblem(slice);
+    if (reason) badSlices.push({ kind: 'EndpointSlice', key: keyOf(slice), reason });
+    return !reason;
+  });
+  return { result: servicePorts(svc, usable), badSlices };
+}
 
 const NO_SLICES: readonly EndpointSlice[] = [];
 
@@ -218,8 +256,8 @@ function sameRefs<T>(a: readonly T[], b: readonly T[]): boolean {
 }
 
 /**
- * Builds the whole desired state from services and slices. Bad objects are skipped (and
- * reported) so that they never break the rules of others; conflicting ports (two services
+ * Builds the whole desired state from services and slices. Bad objects (a Service, or one
+ * EndpointSlice of a Service) are skipped and reported so that they never break the rules of others; conflicting ports (two services
  * claiming the same nodePort, or the same clusterIP/port) keep the first by key. With a cache
  * (informer objects are immutable), only services whose objects changed are computed again.
  */
@@ -237,16 +275,19 @@ export function buildProxyState(
   for (const [key, svc] of keyed) {
     const slices = slicesByService.get(key) ?? NO_SLICES;
     const hit = cache?.get(key);
-    const r = hit && hit.svc === svc && sameRefs(hit.slices, slices) ? hit.result : servicePorts(svc, slices);
-    cache?.set(key, { svc, slices, result: r });
+    const computed =
+      hit && hit.svc === svc && sameRefs(hit.slices, slices) ? hit : computeService(svc, slices);
+    cache?.set(key, { svc, slices, ...computed });
+    const r = computed.result;
+    skipped.push(...computed.badSlices);
     if (!r) continue;
     if ('skip' in r) {
-      skipped.push({ key, reason: r.skip });
+      skipped.push({ kind: 'Service', key, reason: r.skip });
       continue;
     }
     const conflict = findConflict(r.ports, key, nodePorts, destinations);
     if (conflict) {
-      skipped.push({ key, reason: conflict });
+      skipped.push({ kind: 'Service', key, reason: conflict });
       continue;
     }
     out.push(...r.ports);

@@ -32,15 +32,16 @@ class FakeBackend implements ProxyBackend {
 function setup() {
   const clock = new FakeClock();
   const backend = new FakeBackend();
+  const logs: { msg: string; kind?: string; object?: string; reason?: string }[] = [];
   const proxier = new Proxier({
     backend,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: 'warn' }, { write: (line: string) => logs.push(JSON.parse(line)) }),
     clock,
     nodeName: 'node-a',
     minSyncPeriodMs: 1000,
   });
   proxier.start();
-  return { clock, backend, proxier };
+  return { clock, backend, proxier, logs };
 }
 
 const web = service('web', { clusterIP: '10.96.0.10', ports: [{ port: 80 }] });
@@ -136,6 +137,48 @@ describe('Proxier', () => {
     await clock.advanceAsync(1000);
     expect(backend.applied[1].services.map((s) => s.name)).toEqual(['b']);
     expect(backend.changed[1]).toEqual(new Set(['default/a', 'default/b']));
+  });
+
+  it('skips a bad Service and a bad slice with one log line and one metric each, others applied', async () => {
+    const { clock, backend, proxier, logs } = setup();
+    const before = {
+      svc: await metricValue('skiff_proxy_skipped_objects_total', { kind: 'Service' }),
+      slice: await metricValue('skiff_proxy_skipped_objects_total', { kind: 'EndpointSlice' }),
+    };
+    const bad = service('bad', { clusterIP: '10.96.0.9', ports: [{ port: 99_999 }] });
+    const badSlice = slice('web', 'web-2', [{ port: 8080 }], [{ ip: 'not-an-ip' }]);
+    proxier.onServiceChange(undefined, web);
+    proxier.onServiceChange(undefined, bad);
+    proxier.onSliceChange(undefined, webSlice(['10.244.0.1']));
+    proxier.onSliceChange(undefined, badSlice);
+    proxier.setServicesSynced();
+    proxier.setSlicesSynced();
+    await clock.advanceAsync(0);
+    expect(backend.applied[0].services.map((s) => [s.name, s.endpoints.map((e) => e.ip)])).toEqual([
+      ['web', ['10.244.0.1']],
+    ]);
+    // A later change elsewhere syncs again: no second log line or count for the same objects.
+    proxier.onSliceChange(webSlice(['10.244.0.1']), webSlice(['10.244.0.2']));
+    await clock.advanceAsync(1000);
+    expect(backend.applied).toHaveLength(2);
+    expect(logs.map(({ msg, kind, object, reason }) => ({ msg, kind, object, reason }))).toEqual([
+      {
+        msg: 'invalid or conflicting object skipped',
+        kind: 'Service',
+        object: 'default/bad',
+        reason: 'invalid port 99999',
+      },
+      {
+        msg: 'invalid or conflicting object skipped',
+        kind: 'EndpointSlice',
+        object: 'default/web-2',
+        reason: 'invalid IPv4 address not-an-ip',
+      },
+    ]);
+    expect(await metricValue('skiff_proxy_skipped_objects_total', { kind: 'Service' })).toBe(before.svc + 1);
+    expect(await metricValue('skiff_proxy_skipped_objects_total', { kind: 'EndpointSlice' })).toBe(
+      before.slice + 1,
+    );
   });
 
   it('clears conntrack entries of removed UDP backends after applying', async () => {

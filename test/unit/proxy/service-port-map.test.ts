@@ -76,6 +76,48 @@ describe('buildProxyState', () => {
     expect(skipped[0].reason).toContain('TCP/30001 already used by default/a');
   });
 
+  it('skips EndpointSlices with invalid or conflicting fields and keeps the good ones of the service', () => {
+    const web = service('web', { clusterIP: '10.96.0.1', ports: [{ name: 'http', port: 80 }] });
+    const good = slice('web', 'web-good', [{ name: 'http', port: 8080 }], [{ ip: '10.244.0.1' }]);
+    const bad = [
+      slice('web', 'bad-address', [{ name: 'http', port: 8080 }], [{ ip: '10.244.0.999' }]),
+      slice('web', 'bad-port', [{ name: 'http', port: 0 }], [{ ip: '10.244.0.3' }]),
+      slice('web', 'bad-protocol', [{ name: 'http', port: 8080, protocol: 'ICMP' }], [{ ip: '10.244.0.4' }]),
+      slice(
+        'web',
+        'duplicate-port',
+        [
+          { name: 'http', port: 8080 },
+          { name: 'http', port: 8081 },
+        ],
+        [{ ip: '10.244.0.5' }],
+      ),
+    ];
+    const other = service('other', { clusterIP: '10.96.0.2', ports: [{ port: 80 }] });
+    const { state, skipped } = buildProxyState(
+      [web, other],
+      bySvc([good, ...bad, slice('other', 'other-1', [{ port: 80 }], [{ ip: '10.244.0.6' }])]),
+    );
+    expect(state.services.map((s) => [s.name, s.endpoints.map((e) => e.ip)])).toEqual([
+      ['other', ['10.244.0.6']],
+      ['web', ['10.244.0.1']],
+    ]);
+    expect(skipped).toEqual([
+      { kind: 'EndpointSlice', key: 'default/bad-address', reason: 'invalid IPv4 address 10.244.0.999' },
+      { kind: 'EndpointSlice', key: 'default/bad-port', reason: 'invalid port 0' },
+      { kind: 'EndpointSlice', key: 'default/bad-protocol', reason: 'unsupported protocol ICMP' },
+      { kind: 'EndpointSlice', key: 'default/duplicate-port', reason: 'duplicate port http/TCP' },
+    ]);
+  });
+
+  it('leaves IPv6 and FQDN slices out without reporting them', () => {
+    const web = service('web', { clusterIP: '10.96.0.1', ports: [{ port: 80 }] });
+    const v6 = { ...slice('web', 'v6', [{ port: 80 }], [{ ip: 'fd00::1' }]), addressType: 'IPv6' };
+    const { state, skipped } = buildProxyState([web], bySvc([v6]));
+    expect(state.services[0].endpoints).toEqual([]);
+    expect(skipped).toEqual([]);
+  });
+
   it('reads affinity, policies, external and load-balancer addresses', () => {
     const { services, slices } = sampleObjects();
     const { state } = buildProxyState(services, bySvc(slices));
