@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { isStatusError } from '../api/errors.js';
 import { rfc3339 } from '../client/micro-time.js';
 import type { ApiClient } from '../client/rest-client.js';
-import type { CriClient } from '../shim/index.js';
+import type { CriClient, RuntimeCondition } from '../shim/index.js';
 import type { HostFacts } from './node-info.js';
 import { NODES } from './resources.js';
 
@@ -20,6 +20,16 @@ export interface NodeRegistrationOptions {
   nodeIP: string;
   host: HostFacts;
   now?: () => number;
+  /** Pod network readiness: the node is not Ready until pods can get a network. */
+  network?: NetworkReadiness;
+}
+
+/** What the Ready condition needs of pod networking (agent/cni PodNetwork). */
+export interface NetworkReadiness {
+  /** Takes the runtime's conditions (NetworkReady) from a CRI Status answer. */
+  observeRuntime(conditions: RuntimeCondition[]): void;
+  /** Undefined when ready, else the message for the Ready condition. */
+  notReadyMessage(): string | undefined;
 }
 
 export interface RuntimeReadiness {
@@ -28,8 +38,15 @@ export interface RuntimeReadiness {
   runtimeVersion: string;
 }
 
-/** Asks the runtime whether it is ready; an unreachable runtime counts as not ready. */
-export async function runtimeReadiness(cri: CriClient): Promise<RuntimeReadiness> {
+/**
+ * Asks the runtime whether it is ready; an unreachable runtime counts as not ready. With
+ * `network`, pod networking must be ready too (its message when it is not, as upstream's
+ * "container runtime network not ready: NetworkReady=false reason:... message:...").
+ */
+export async function runtimeReadiness(
+  cri: CriClient,
+  network?: NetworkReadiness,
+): Promise<RuntimeReadiness> {
   try {
     const [version, status] = await Promise.all([cri.runtime.version(), cri.runtime.status()]);
     const runtimeVersion = `${version.runtimeName}://${version.runtimeVersion}`;
@@ -41,6 +58,11 @@ export async function runtimeReadiness(cri: CriClient): Promise<RuntimeReadiness
         runtimeVersion,
         message: `container runtime is not ready: ${notReady.map((c) => `${c.reason} ${c.message}`).join('; ') || 'no RuntimeReady condition'}`,
       };
+    if (network) {
+      network.observeRuntime(conds);
+      const message = network.notReadyMessage();
+      if (message) return { ready: false, runtimeVersion, message };
+    }
     return { ready: true, runtimeVersion, message: 'kubelet is posting ready status' };
   } catch (e) {
     return {
@@ -156,7 +178,7 @@ export class NodeRegistration {
   }
 
   async sync(): Promise<void> {
-    const r = await runtimeReadiness(this.o.cri);
+    const r = await runtimeReadiness(this.o.cri, this.o.network);
     const at = this.now();
     const last = this.lastWritten;
     if (last && last.ready === r.ready && last.message === r.message && at - last.at < HEARTBEAT_MS) return;

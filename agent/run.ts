@@ -1,12 +1,16 @@
+import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { ApiClient } from '../client/rest-client.js';
 import { CriClient } from '../shim/index.js';
+import { PodNetwork } from './cni/pod-network.js';
 import { createContainerInputs } from './container-inputs.js';
 import { firstHostIPv4, readHostFacts } from './node-info.js';
 import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
 import { NodeRegistration } from './node-registration.js';
+import { type PodDnsSettings, parseResolvConf } from './pod-dns.js';
 import { PodManager } from './pod-manager.js';
 import { createProbeHost } from './probes/index.js';
+import { DEFAULT_CLUSTER_DOMAIN } from './sandbox-config.js';
 
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
@@ -28,6 +32,24 @@ export interface KubeletOptions {
   podLogsDir?: string;
   /** How often the runtime's readiness is checked. Default 10 s. */
   nodeStatusCheckMs?: number;
+  /** `--cluster-dns`: nameservers of ClusterFirst pods. Default none (pods use the host's DNS). */
+  clusterDNS?: string[];
+  /** `--cluster-domain`. Default cluster.local. */
+  clusterDomain?: string;
+  /** `--resolv-conf`: the host resolver config pods with dnsPolicy Default get. Default /etc/resolv.conf; '' = none. */
+  resolvConf?: string;
+  /** `--pod-cidr`: pod CIDRs while the Node has none in spec.podCIDRs (standalone, no node IPAM). */
+  podCIDRs?: string[];
+  /** `--cni-conf-dir`: the runtime's CNI conf_dir. Default /etc/cni/net.d. */
+  cniConfDir?: string;
+  /** `--cni-conf-file`: name of the conflist the kubelet writes there. Default 10-skiff.conflist. */
+  cniConfFile?: string;
+  /** `--cni-bridge`: the pods' bridge. Default cni0. */
+  cniBridge?: string;
+  /** `--cni-ip-masq`: masquerade pod traffic leaving the node's pod CIDR. Default true. */
+  cniIpMasq?: boolean;
+  /** `--cni-ipam-data-dir`: host-local's lease directory. Default the plugin's (/var/lib/cni/networks). */
+  cniIpamDataDir?: string;
 }
 
 function every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
@@ -57,6 +79,26 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
   try {
     const host = await readHostFacts('/');
     const version = await cri.runtime.version().catch(() => undefined);
+    const network = new PodNetwork({
+      api: opts.api,
+      cri,
+      log,
+      nodeName: opts.nodeName,
+      confDir: opts.cniConfDir,
+      confFile: opts.cniConfFile,
+      bridge: opts.cniBridge,
+      ipMasq: opts.cniIpMasq,
+      ipamDataDir: opts.cniIpamDataDir,
+      podCIDRs: opts.podCIDRs,
+    });
+    const resolvConf = opts.resolvConf ?? '/etc/resolv.conf';
+    const dns: PodDnsSettings = {
+      clusterDNS: opts.clusterDNS ?? [],
+      clusterDomain: opts.clusterDomain || DEFAULT_CLUSTER_DOMAIN,
+      host: resolvConf ? parseResolvConf(await readFile(resolvConf, 'utf8')) : undefined,
+    };
+    if (dns.clusterDNS.length === 0)
+      log.warn('no --cluster-dns: pods with dnsPolicy ClusterFirst get the host DNS (Default)');
     const registration = new NodeRegistration({
       api: opts.api,
       cri,
@@ -64,6 +106,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       nodeName: opts.nodeName,
       nodeIP,
       host,
+      network,
     });
     const lease = new NodeLease(opts.api, opts.nodeName);
     const probes = createProbeHost({ cri, log, onChange: (uid) => pods.kick(uid), now: Date.now });
@@ -85,6 +128,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       now: Date.now,
       inputs,
       probes,
+      dns,
+      network,
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     await Promise.all([
@@ -95,6 +140,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
         await lease.renew().catch((e) => log.warn({ err: e }, 'node lease renewal failed'));
       }),
       pods.run(opts.signal),
+      network.run(opts.signal),
     ]);
   } finally {
     cri.close();

@@ -21,7 +21,7 @@ export interface TestContainerd {
   root: string;
   /** cgroup parent for pods of this instance (`/skiff-test-<id>`), removed by stop(). */
   cgroupRoot: string;
-  /** CNI conf_dir of this containerd (holds a loopback-only conflist at start). */
+  /** CNI conf_dir of this containerd (holds a loopback-only conflist at start, unless disabled). */
   cniConfDir: string;
   /** The local pause image configured as sandbox_image (already imported). */
   pauseImage: string;
@@ -164,6 +164,11 @@ export interface TestContainerdOptions {
    * node of a multi-node test; via nsenter, which keeps /sys/fs/cgroup visible.
    */
   netns?: string;
+  /**
+   * Write the loopback-only conflist at start (default true). Without it the runtime's
+   * NetworkReady is false until someone (the kubelet) writes a CNI config into cniConfDir.
+   */
+  loopbackConflist?: boolean;
 }
 
 export async function startTestContainerd(opts: TestContainerdOptions = {}): Promise<TestContainerd> {
@@ -181,7 +186,8 @@ export async function startTestContainerd(opts: TestContainerdOptions = {}): Pro
   const configPath = join(root, 'config.toml');
   const logPath = join(root, 'containerd.log');
   await mkdir(join(root, 'cni', 'net.d'), { recursive: true });
-  await writeFile(join(root, 'cni', 'net.d', '10-loopback.conflist'), LOOPBACK_CONFLIST);
+  if (opts.loopbackConflist !== false)
+    await writeFile(join(root, 'cni', 'net.d', '10-loopback.conflist'), LOOPBACK_CONFLIST);
   await writeFile(configPath, config(root, socket));
 
   let child: ChildProcess | undefined;
