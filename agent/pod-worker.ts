@@ -14,6 +14,7 @@ import {
 import { buildContainerConfig } from './container-config.js';
 import type { ContainerInputs } from './container-inputs.js';
 import { CONTAINER_NAME_LABEL, POD_UID_LABEL } from './labels.js';
+import type { PodDnsSettings } from './pod-dns.js';
 import { computePodStatus, initRestartPolicy, type ObservedContainer, shouldRestart } from './pod-status.js';
 import type { ProbeHost, RunningContainer } from './probes/probe-host.js';
 import { PODS } from './resources.js';
@@ -40,6 +41,16 @@ export interface PodWorkerDeps {
   /** Env and volume mounts of containers. */
   inputs: ContainerInputs;
   probes: ProbeHost;
+  /** Cluster DNS settings of the sandboxes; without, the runtime copies the host's resolv.conf. */
+  dns?: PodDnsSettings;
+  /** Pod networking: pods not on the host network get no sandbox while it is not ready. */
+  network?: PodNetworkGate;
+}
+
+/** Whether pods on the pod network can get a sandbox (agent/cni PodNetwork). */
+export interface PodNetworkGate {
+  /** Undefined when ready, else why not. */
+  notReadyMessage(): string | undefined;
 }
 
 function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
@@ -50,6 +61,12 @@ function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
 }
 
 const attemptOf = (c: CriContainer) => c.metadata?.attempt ?? 0;
+
+/** podIP/podIPs from the runtime's answer (absent while the pod has none). */
+function withPodIPs(status: PodStatus, ips: string[]): PodStatus {
+  const { podIP: _ip, podIPs: _ips, ...rest } = status;
+  return ips.length > 0 ? { ...rest, podIP: ips[0], podIPs: ips.map((ip) => ({ ip })) } : rest;
+}
 
 /**
  * Drives one pod (by uid) towards its spec on the runtime: sandbox, then app containers in
@@ -70,6 +87,8 @@ export class PodWorker {
   private readonly lastWaiting = new Map<string, string>();
   private readonly pullFailures = new Map<string, { at: number; delayMs: number; message: string }>();
   private lastStatus: string | undefined;
+  private sandboxIPs: { id: string; ips: string[] } | undefined;
+  private networkWait: string | undefined;
   private deleteConfirmed = false;
   private terminal = false;
   private readonly log: Logger;
@@ -123,7 +142,12 @@ export class PodWorker {
       await this.stopSandboxes();
       return;
     }
-    const { id: sandboxId, config } = await this.ensureSandbox(pod);
+    const sandbox = await this.ensureSandbox(pod);
+    if ('networkNotReady' in sandbox) {
+      await this.writeNetworkWait(pod, sandbox.networkNotReady);
+      return;
+    }
+    const { id: sandboxId, config } = sandbox;
     const inputsWait = await this.d.inputs.prepare(pod).then(
       () => undefined,
       (e) => {
@@ -157,7 +181,8 @@ export class PodWorker {
           ? await this.ensureContainer(pod, spec, sandboxId, config, pod.spec?.restartPolicy)
           : { spec, runtimeName: this.d.runtimeName, waiting: inputsWait ?? { reason: 'PodInitializing' } },
       );
-    const podIP = this.d.nodeIP;
+    const podIPs = await this.podIPs(pod, sandboxId);
+    const podIP = podIPs[0] ?? '';
     this.probe(pod, podIP, observed);
     const status = computePodStatus({
       pod,
@@ -168,7 +193,7 @@ export class PodWorker {
       podIP,
       nowMs: this.d.now(),
     });
-    await this.writeStatus(pod, status);
+    await this.writeStatus(pod, withPodIPs(status, podIPs));
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       this.terminal = true;
       await this.stopSandboxes();
@@ -190,11 +215,45 @@ export class PodWorker {
     this.d.probes.update(pod, podIP, running);
   }
 
+  /** Pending, containers ContainerCreating, no podIP: what a pod shows while it waits for the network. */
+  private async writeNetworkWait(pod: Pod, message: string): Promise<void> {
+    if (this.networkWait !== message)
+      this.log.warn({ reason: 'NetworkNotReady', message }, 'network is not ready: pod waits');
+    this.networkWait = message;
+    const waiting = (spec: ContainerSpec, reason: string): ObservedContainer => ({
+      spec,
+      runtimeName: this.d.runtimeName,
+      waiting: { reason },
+    });
+    const status = computePodStatus({
+      pod,
+      sandboxReady: false,
+      initContainers: (pod.spec?.initContainers ?? []).map((c) => waiting(c, 'PodInitializing')),
+      containers: (pod.spec?.containers ?? []).map((c) => waiting(c, 'ContainerCreating')),
+      hostIP: this.d.nodeIP,
+      podIP: '',
+      nowMs: this.d.now(),
+    });
+    await this.writeStatus(pod, withPodIPs(status, []));
+  }
+
+  /** The pod's IPs: the node's for a hostNetwork pod, else its sandbox's (asked once per sandbox). */
+  private async podIPs(pod: Pod, sandboxId: string): Promise<string[]> {
+    if (pod.spec?.hostNetwork) return [this.d.nodeIP];
+    if (this.sandboxIPs?.id === sandboxId) return this.sandboxIPs.ips;
+    const net = (await this.d.cri.runtime.podSandboxStatus(sandboxId)).status?.network;
+    const ips = [net?.ip ?? '', ...(net?.additionalIps ?? []).map((a) => a.ip)].filter((ip) => ip !== '');
+    this.sandboxIPs = { id: sandboxId, ips };
+    return ips;
+  }
+
   private sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
     return buildSandboxConfig(pod, this.uid, attempt, this.d);
   }
 
-  private async ensureSandbox(pod: Pod): Promise<{ id: string; config: PodSandboxConfig }> {
+  private async ensureSandbox(
+    pod: Pod,
+  ): Promise<{ id: string; config: PodSandboxConfig } | { networkNotReady: string }> {
     const sandboxes = await this.d.cri.runtime.listPodSandbox({
       labelSelector: { [POD_UID_LABEL]: this.uid },
     });
@@ -203,6 +262,9 @@ export class PodWorker {
       .sort((a, b) => (BigInt(b.createdAt) > BigInt(a.createdAt) ? 1 : -1));
     const current = ready[0];
     if (current) return { id: current.id, config: this.sandboxConfig(pod, current.metadata?.attempt ?? 0) };
+    // As upstream: a pod on the pod network waits for it (running sandboxes are kept).
+    const networkNotReady = pod.spec?.hostNetwork ? undefined : this.d.network?.notReadyMessage();
+    if (networkNotReady) return { networkNotReady };
     // A dead sandbox took its containers with it: start over with a new attempt.
     const attempt = sandboxes.reduce((n, s) => Math.max(n, (s.metadata?.attempt ?? 0) + 1), 0);
     for (const s of sandboxes) await this.removeSandbox(s.id, 0);
