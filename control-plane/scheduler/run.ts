@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
-import type { Namespace, Node, Pod, ReplicationController, Service } from 'kubernetes-types/core/v1.js';
+import type { Namespace, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { Logger } from 'pino';
 import { type KubeObject, keyOf } from '../../api/object.js';
@@ -186,8 +186,8 @@ async function runScheduling(
 
 /**
  * Informers for what plugins look up besides nodes and pods: namespace labels
- * (namespaceSelector), PriorityClasses (queue order, preemption) and the Services, ReplicaSets,
- * StatefulSets and ReplicationControllers behind the default spread selector.
+ * (namespaceSelector), PriorityClasses (queue order, preemption) and the Services, ReplicaSets
+ * and StatefulSets behind the default spread selector.
  */
 function clusterLookups(
   api: ApiClient,
@@ -199,13 +199,13 @@ function clusterLookups(
   const namespaces = make<Namespace & KubeObject>('namespaces', '');
   const classes = make<PriorityClass & KubeObject>('priorityclasses', 'scheduling.k8s.io');
   const services = make<Service & KubeObject>('services', '');
-  const rcs = make<ReplicationController & KubeObject>('replicationcontrollers', '');
   const rss = make<ReplicaSet & KubeObject>('replicasets', 'apps');
   const sss = make<StatefulSet & KubeObject>('statefulsets', 'apps');
   const priorityClasses = { get: (n: string) => classes.store.get(n), list: () => classes.store.list() };
   const sources = {
     services: (ns: string) => services.store.byIndex(NAMESPACE_INDEX, ns),
-    replicationController: (ns: string, n: string) => rcs.store.get(`${ns}/${n}`),
+    // ReplicationControllers are not served by skiff.
+    replicationController: () => undefined,
     replicaSet: (ns: string, n: string) => rss.store.get(`${ns}/${n}`),
     statefulSet: (ns: string, n: string) => sss.store.get(`${ns}/${n}`),
   };
@@ -216,6 +216,6 @@ function clusterLookups(
       priorityOf: (pod) => resolvePriority(pod, priorityClasses),
       preemptionPolicyOf: (pod) => resolvePreemptionPolicy(pod, priorityClasses),
     },
-    informers: [namespaces, classes, services, rcs, rss, sss] as unknown as Informer<KubeObject>[],
+    informers: [namespaces, classes, services, rss, sss] as unknown as Informer<KubeObject>[],
   };
 }
