@@ -138,3 +138,28 @@ export function podHostnameAndDomain(
   const kernelHostname = pod.spec?.setHostnameAsFQDN && domain ? `${hostname}.${domain}` : hostname;
   return { hostname, domain, kernelHostname };
 }
+
+/**
+ * The /etc/hosts upstream's kubelet mounts into the containers of a pod on the pod network:
+ * localhost entries, the pod's IPs with its host name (FQDN first when it has a subdomain),
+ * then spec.hostAliases. containerd alone copies the node's /etc/hosts instead.
+ */
+export function podHostsFile(pod: Pod, podIPs: string[], clusterDomain: string): string {
+  const { hostname, domain } = podHostnameAndDomain(pod, clusterDomain);
+  const lines = [
+    '# Kubernetes-managed hosts file.',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+    ...podIPs.map((ip) => (domain ? `${ip}\t${hostname}.${domain}\t${hostname}` : `${ip}\t${hostname}`)),
+  ];
+  const aliases = pod.spec?.hostAliases ?? [];
+  if (aliases.length > 0) {
+    lines.push('', '# Entries added by HostAliases.');
+    for (const a of aliases) lines.push(`${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -15,7 +15,7 @@ export interface BridgeConflistOptions {
   ipamDataDir?: string;
 }
 
-/** Lowest and highest (exclusive of network and broadcast) are host-local's business; we only check the shape. */
+/** Address, prefix length and family of a CIDR; throws on anything else (host-local checks the rest). */
 export function parseCidr(cidr: string): { ip: string; prefix: number; v6: boolean } {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr.trim());
   const ip = m?.[1] ?? '';
