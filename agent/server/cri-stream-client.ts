@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { SpdyStream } from 'spdy-transport';
-import * as spdy from 'spdy-transport';
+import spdy from 'spdy-transport';
 import WebSocket from 'ws';
 import { statusOfRefusal } from './cri-stream-errors.js';
 
@@ -178,6 +178,10 @@ class SpdyV4Session extends CriChannelSession {
     conn.on('error', () => socket.destroy());
     const open = (streamType: string) => {
       const s = conn.request({ method: 'POST', path: '/', host: '', headers: { streamtype: streamType } });
+      // The Kubernetes stream server replies without a `:status`, which spdy-transport answers
+      // with RST_STREAM; the runtime takes that as stdin closed, and with a tty it then drops the
+      // output. Marking the reply as already had keeps the streams open.
+      (s as unknown as { _spdyState: { needResponse: boolean } })._spdyState.needResponse = false;
       // A dropped connection errors every open stream; the session ends through the socket's close.
       s.on('error', () => undefined);
       return s;
