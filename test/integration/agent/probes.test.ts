@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type { Container, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execProbe } from '../../../agent/probes/exec-probe.js';
 import { startKubelet } from '../../../agent/run.js';
 import { loadKubeconfig } from '../../../client/kubeconfig.js';
 import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
+import { CriClient } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
 import { freePort } from '../../support/ports.js';
@@ -128,6 +130,33 @@ describe('container probes in the kubelet', () => {
     const started = Date.parse(ready.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? '');
     const readyAt = Date.parse(condition(ready, 'Ready')?.lastTransitionTime ?? '');
     expect(readyAt - started).toBeGreaterThanOrEqual(2000);
+
+    // The exec handler against containerd itself: output, exit codes and its timeout.
+    const cri = new CriClient({ endpoint: ctrd.endpoint });
+    try {
+      const target = {
+        pod: ready,
+        podIP: NODE_IP,
+        container: ready.spec?.containers[0] as Container,
+        containerId: ready.status?.containerStatuses?.[0]?.containerID?.replace('containerd://', '') ?? '',
+      };
+      expect(await execProbe(cri, { command: ['sh', '-c', 'echo fine; exit 0'] }, target, 1000)).toEqual({
+        result: 'success',
+        output: 'fine\n',
+      });
+      expect(await execProbe(cri, { command: ['sh', '-c', 'echo bad >&2; exit 2'] }, target, 1000)).toEqual({
+        result: 'failure',
+        output: 'bad\n',
+      });
+      const t0 = Date.now();
+      expect(await execProbe(cri, { command: ['sleep', '10'] }, target, 1000)).toEqual({
+        result: 'failure',
+        output: 'command "sleep 10" timed out',
+      });
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      cri.close();
+    }
   }, 40_000);
 
   it('restarts a container whose liveness probe fails', async () => {
