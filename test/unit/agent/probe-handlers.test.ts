@@ -1,6 +1,12 @@
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { Server as GrpcServer, ServerCredentials, status } from '@grpc/grpc-js';
+import {
+  Server as GrpcServer,
+  ServerCredentials,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  status,
+} from '@grpc/grpc-js';
 import type { Container } from 'kubernetes-types/core/v1.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execProbe, expandCommand } from '../../../agent/probes/exec-probe.js';
@@ -179,7 +185,7 @@ describe('grpc probe', () => {
     server = new GrpcServer();
     server.register(
       '/grpc.health.v1.Health/Check',
-      (call: { request: { service: string } }, callback: (e: unknown, v?: string) => void) => {
+      (call: ServerUnaryCall<{ service: string }, string>, callback: sendUnaryData<string>) => {
         const s = health.get(call.request.service);
         if (s) callback(null, s);
         else callback({ code: status.NOT_FOUND, details: 'unknown service' });
