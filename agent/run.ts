@@ -20,6 +20,8 @@ export interface KubeletOptions {
   log: Logger;
   signal: AbortSignal;
   nodeName: string;
+  /** --pod-manifest-path: a directory of static pod manifests. */
+  manifestDir?: string;
   /** InternalIP of the node; default: the first non-internal IPv4 address. */
   nodeIP?: string;
   /** `unix:///run/containerd/containerd.sock` */
@@ -40,7 +42,11 @@ export interface KubeletOptions {
   resolvConf?: string;
   /** `--pod-cidr`: pod CIDRs while the Node has none in spec.podCIDRs (standalone, no node IPAM). */
   podCIDRs?: string[];
-  /** `--cni-conf-dir`: the runtime's CNI conf_dir. Default /etc/cni/net.d. */
+  /**
+   * `--cni-conf-dir` (the CLI's default /etc/cni/net.d): the runtime's CNI conf_dir, where the
+   * kubelet writes the conflist for the node's pod CIDR. Unset: it writes none (the CNI config
+   * is someone else's) and only the runtime's NetworkReady gates pods and the Ready condition.
+   */
   cniConfDir?: string;
   /** `--cni-conf-file`: name of the conflist the kubelet writes there. Default 10-skiff.conflist. */
   cniConfFile?: string;
@@ -130,6 +136,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       probes,
       dns,
       network,
+      manifestDir: opts.manifestDir,
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     await Promise.all([

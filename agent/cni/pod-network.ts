@@ -20,7 +20,10 @@ export interface PodNetworkOptions {
   cri: CriClient;
   log: Logger;
   nodeName: string;
-  /** The runtime's CNI conf_dir. Default /etc/cni/net.d. */
+  /**
+   * The runtime's CNI conf_dir (the CLI's default is /etc/cni/net.d). Unset: the kubelet
+   * writes no CNI config (another agent manages it) and only the runtime's NetworkReady counts.
+   */
   confDir?: string;
   /** File name of the conflist written there. Default 10-skiff.conflist (the runtime loads the first by name). */
   confFile?: string;
@@ -45,7 +48,8 @@ export function networkNotReadyMessage(reason: string, message: string): string 
  * no sandbox until it is ready (hostNetwork pods do not wait).
  */
 export class PodNetwork {
-  readonly confPath: string;
+  /** Where the conflist goes; undefined when the kubelet does not manage it. */
+  readonly confPath: string | undefined;
   private written: string | undefined;
   private cidrs: string[] = [];
   private runtimeNetwork: RuntimeCondition | undefined;
@@ -53,7 +57,7 @@ export class PodNetwork {
   private readonly informer: Informer<Node>;
 
   constructor(private readonly o: PodNetworkOptions) {
-    this.confPath = join(o.confDir ?? DEFAULT_CNI_CONF_DIR, o.confFile ?? DEFAULT_CNI_CONF_FILE);
+    this.confPath = o.confDir ? join(o.confDir, o.confFile ?? DEFAULT_CNI_CONF_FILE) : undefined;
     this.log = o.log.child({ component: 'pod-network' });
     for (const c of o.podCIDRs ?? []) parseCidr(c);
     this.informer = new Informer<Node>(o.api, NODES, {
@@ -69,7 +73,7 @@ export class PodNetwork {
 
   /** Undefined when pods can get a network, else why not (the Node's Ready message). */
   notReadyMessage(): string | undefined {
-    if (this.written === undefined)
+    if (this.confPath && this.written === undefined)
       return networkNotReadyMessage(
         'NetworkPluginNotReady',
         `no pod CIDR assigned to node ${this.o.nodeName} yet: no CNI config written to ${this.confPath}`,
@@ -107,10 +111,13 @@ export class PodNetwork {
 
   /** Follows the Node's podCIDRs and the runtime's network state until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    const onNode = (n: Node) => void this.apply(this.cidrsOf(n));
-    this.informer.addEventHandler({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
-    const informerDone = this.informer.start(signal);
-    if (this.o.podCIDRs?.length) await this.apply(this.o.podCIDRs);
+    let informerDone: Promise<void> | undefined;
+    if (this.confPath) {
+      const onNode = (n: Node) => void this.apply(this.cidrsOf(n));
+      this.informer.addEventHandler({ onAdd: onNode, onUpdate: (_o, n) => onNode(n) });
+      informerDone = this.informer.start(signal);
+      if (this.o.podCIDRs?.length) await this.apply(this.o.podCIDRs);
+    }
     while (!signal.aborted) {
       await this.checkRuntime();
       const ms = this.notReadyMessage() ? CHECK_NOT_READY_MS : CHECK_READY_MS;
@@ -150,7 +157,8 @@ export class PodNetwork {
   }
 
   private async write(cidrs: string[]): Promise<void> {
-    if (cidrs.length === 0) return;
+    const dir = this.o.confDir;
+    if (cidrs.length === 0 || !dir || !this.confPath) return;
     const text = `${JSON.stringify(
       bridgeConflist({
         networkName: `skiff-${this.o.bridge ?? DEFAULT_CNI_BRIDGE}`,
@@ -165,7 +173,6 @@ export class PodNetwork {
     if (text === this.written) return;
     const onDisk = await readFile(this.confPath, 'utf8').catch(() => undefined);
     if (onDisk !== text) {
-      const dir = this.o.confDir ?? DEFAULT_CNI_CONF_DIR;
       await mkdir(dir, { recursive: true });
       // The runtime watches the directory: it must never see a half-written file.
       const tmp = join(dir, `.${this.o.confFile ?? DEFAULT_CNI_CONF_FILE}.tmp`);

@@ -90,6 +90,17 @@ describe('PodNetwork', () => {
     expect(net.notReadyMessage()).toMatch(/no pod CIDR assigned/);
   });
 
+  it('without a conf dir writes nothing and follows the runtime NetworkReady alone', async () => {
+    const net = new PodNetwork({ api, cri: fakeCri([]), log, nodeName: 'n1', podCIDRs: ['10.9.0.0/24'] });
+    expect(net.confPath).toBeUndefined();
+    await net.checkRuntime();
+    expect(net.notReadyMessage()).toMatch(
+      /reason:NetworkPluginNotReady message:the runtime reports no NetworkReady/,
+    );
+    net.observeRuntime([{ type: 'NetworkReady', status: true, reason: '', message: '' }]);
+    expect(net.notReadyMessage()).toBeUndefined();
+  });
+
   it('refuses a malformed --pod-cidr at start', () => {
     expect(
       () => new PodNetwork({ api, cri: fakeCri([]), log, nodeName: 'n1', podCIDRs: ['10.0.0.0/40'] }),
