@@ -1,6 +1,7 @@
 /** `npm run bench -- NAME...` runs the named benchmarks (all when none is named). */
 const BENCHES: Record<string, () => Promise<unknown>> = {
   api: () => import('./api.js'),
+  controllers: () => import('./controllers.js'),
   proxy: () => import('./proxy.js'),
   scheduler: () => import('./scheduler.js'),
 };

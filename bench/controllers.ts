@@ -1,0 +1,425 @@
+/**
+ * Controller-manager benchmark: a Deployment of 1,000 replicas on hollow nodes (Node objects
+ * whose Leases the bench renews; pods are never run). Times Deployment create -> all pods created
+ * beside creating the same pods directly through the API in the same run, then a rolling update
+ * (new template until the new ReplicaSet has every replica available and the old one none), with
+ * the bench playing the hollow kubelet that marks pods Ready through pods/status. The
+ * controller-manager runs as its own process on the built code, so its RSS is its own.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
+import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import { isStatusError } from '../api/errors.js';
+import type { KubeObject } from '../api/object.js';
+import { RESOURCES } from '../api/resources.js';
+import { Informer } from '../client/informer.js';
+import { loadKubeconfig } from '../client/kubeconfig.js';
+import { ApiClient } from '../client/rest-client.js';
+import { REPO_ROOT, startSkiffServer, type TestServer } from '../test/support/skiff-server.js';
+import { type BenchRow, printAndWrite, round, rssMiB } from './stats.js';
+
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1000);
+const NODES_N = Number(process.env.BENCH_NODES ?? 100);
+const CONCURRENCY = 64;
+/** The API client settings `skiff server` gives its in-process controller-manager. */
+const CM_QPS = 500;
+const CM_BURST = 1000;
+
+const res = (plural: string, group = '') => {
+  const def = RESOURCES.find((r) => r.plural === plural && r.group === group);
+  if (!def) throw new Error(`no resource ${plural}`);
+  return def;
+};
+const PODS = res('pods');
+const NODES = res('nodes');
+const LEASES = res('leases', 'coordination.k8s.io');
+const NAMESPACES = res('namespaces');
+const DEPLOYMENTS = res('deployments', 'apps');
+const REPLICA_SETS = res('replicasets', 'apps');
+
+type PodObject = Pod & KubeObject;
+type RSObject = ReplicaSet & KubeObject;
+type DeploymentObject = Deployment & KubeObject;
+
+const progress = (msg: string) => process.stderr.write(`bench controllers: ${msg}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (t0: number) => (performance.now() - t0) / 1000;
+const stamp = () => `${new Date().toISOString().slice(0, 19)}Z`;
+
+function hollowNode(i: number): Node {
+  const alloc = { cpu: '4', memory: '32Gi', pods: '110' };
+  const t = stamp();
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: `hollow-${i}`,
+      labels: { 'kubernetes.io/hostname': `hollow-${i}`, 'topology.kubernetes.io/zone': `zone-${i % 3}` },
+    },
+    status: {
+      allocatable: alloc,
+      capacity: alloc,
+      conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: t, lastTransitionTime: t }],
+    },
+  };
+}
+
+function podSpec(image: string): Pod['spec'] {
+  return {
+    terminationGracePeriodSeconds: 30,
+    containers: [{ name: 'app', image, resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+  };
+}
+
+function deployment(): DeploymentObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'big', namespace: 'bench' },
+    spec: {
+      replicas: REPLICAS,
+      selector: { matchLabels: { app: 'big' } },
+      template: { metadata: { labels: { app: 'big' } }, spec: podSpec('busybox:1') },
+    },
+  } as DeploymentObject;
+}
+
+async function parallel(
+  n: number,
+  fn: (i: number) => Promise<unknown>,
+  concurrency = CONCURRENCY,
+): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+  return seconds(t0);
+}
+
+function readyStatus(pod: PodObject, ip: string): PodObject {
+  const t = stamp();
+  return {
+    ...pod,
+    status: {
+      phase: 'Running',
+      podIP: ip,
+      podIPs: [{ ip }],
+      startTime: t,
+      conditions: [
+        { type: 'Initialized', status: 'True', lastTransitionTime: t },
+        { type: 'ContainersReady', status: 'True', lastTransitionTime: t },
+        { type: 'Ready', status: 'True', lastTransitionTime: t },
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: t },
+      ],
+    },
+  } as PodObject;
+}
+
+const isReady = (p: Pod) =>
+  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** Marks pods Running and Ready through pods/status, a bounded number at a time, as hollow kubelets would. */
+class HollowKubelet {
+  private readonly pending: PodObject[] = [];
+  private inFlight = 0;
+  private seq = 0;
+  enabled = false;
+
+  constructor(private readonly api: ApiClient) {}
+
+  offer(pod: PodObject): void {
+    if (!this.enabled || isReady(pod) || pod.metadata.deletionTimestamp) return;
+    this.pending.push(pod);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < CONCURRENCY && this.pending.length > 0) {
+      const pod = this.pending.shift() as PodObject;
+      this.inFlight++;
+      const n = this.seq++;
+      const ip = `10.244.${(n >> 8) & 255}.${n & 255}`;
+      this.api
+        .updateStatus(PODS, readyStatus(pod, ip))
+        .catch((e) => {
+          if (!isStatusError(e, 'NotFound') && !isStatusError(e, 'Conflict'))
+            progress(`hollow kubelet: status write failed: ${String(e)}`);
+        })
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+}
+
+/** The controller-manager as its own process on the built code, configured as `skiff server` runs it. */
+function spawnControllerManager(kubeconfig: string): ChildProcess {
+  const script = `
+    const { loadKubeconfig } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/client/kubeconfig.js'))});
+    const { ApiClient } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/client/rest-client.js'))});
+    const { startControllerManager } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/control-plane/controllers/controller-manager.js'))});
+    const { pino } = await import('pino');
+    const api = new ApiClient(loadKubeconfig({ path: ${JSON.stringify(kubeconfig)} }), { component: 'controller-manager', qps: ${CM_QPS}, burst: ${CM_BURST} });
+    const stop = new AbortController();
+    process.once('SIGTERM', () => stop.abort());
+    process.on('SIGUSR2', () => {
+      const m = process.memoryUsage();
+      const mib = (n) => (n / 1048576).toFixed(1);
+      process.stderr.write('bench controllers:   controller-manager heapUsed ' + mib(m.heapUsed) + ' MiB, heapTotal ' + mib(m.heapTotal) + ' MiB, external ' + mib(m.external) + ' MiB, rss ' + mib(m.rss) + ' MiB\\n');
+    });
+    await startControllerManager({ api, log: pino({ level: 'warn' }), signal: stop.signal });
+    await api.close();
+  `;
+  return spawn(
+    'bash',
+    [join(REPO_ROOT, 'scripts/node.sh'), '--max-semi-space-size=4', '--input-type=module', '-e', script],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+}
+
+/** API requests by verb and resource from the server's /metrics, to show what the controllers spent. */
+async function requestCounts(server: TestServer): Promise<Map<string, number>> {
+  const text = (await server.fetch('GET', '/metrics')).text;
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^skiff_apiserver_requests_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = Object.fromEntries(
+      [...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]),
+    );
+    const key = `${labels.verb} ${labels.resource}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+function reportRequests(phase: string, before: Map<string, number>, after: Map<string, number>): void {
+  const delta = [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  progress(`  API requests during ${phase}: ${delta.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+}
+
+async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function main(): Promise<void> {
+  progress('starting skiff server (API only)');
+  const server: TestServer = await startSkiffServer();
+  const api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'bench', qps: 0 });
+  const rows: BenchRow[] = [];
+  const stop = new AbortController();
+  let cm: ChildProcess | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  try {
+    for (const ns of ['bench', 'raw'])
+      await api.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    progress(`creating ${NODES_N} hollow nodes with Leases`);
+    await parallel(NODES_N, async (i) => {
+      await api.create(NODES, hollowNode(i));
+      await api.create(
+        LEASES,
+        {
+          metadata: { name: `hollow-${i}` },
+          spec: {
+            holderIdentity: `hollow-${i}`,
+            leaseDurationSeconds: 40,
+            renewTime: new Date().toISOString(),
+          },
+        } as KubeObject,
+        { namespace: 'kube-node-lease' },
+      );
+    });
+    // Every hollow kubelet renews its Lease every 10 s, as the real one does.
+    let renewing = false;
+    heartbeat = setInterval(() => {
+      if (renewing) return;
+      renewing = true;
+      void parallel(
+        NODES_N,
+        async (i) => {
+          const lease = await api.get(LEASES, `hollow-${i}`, { namespace: 'kube-node-lease' });
+          await api.update(LEASES, {
+            ...lease,
+            spec: { ...(lease.spec as object), renewTime: new Date().toISOString() },
+          });
+        },
+        8,
+      )
+        .catch(() => {})
+        .finally(() => {
+          renewing = false;
+        });
+    }, 10_000);
+
+    // Raw: the same pods written straight to the API (create, status, delete), no controllers running.
+    progress(`raw: ${REPLICAS} pods created, marked ready and deleted through the API`);
+    const rawPod = (i: number): PodObject =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `raw-${i}`, namespace: 'raw', labels: { app: 'raw' } },
+        spec: podSpec('busybox:1'),
+      }) as PodObject;
+    const created: PodObject[] = [];
+    const rawCreate = await parallel(REPLICAS, async (i) => {
+      created[i] = await api.create(PODS, rawPod(i), { namespace: 'raw' });
+    });
+    const rawStatus = await parallel(REPLICAS, (i) =>
+      api.updateStatus(PODS, readyStatus(created[i] as PodObject, `10.0.${i >> 8}.${i & 255}`)),
+    );
+    const rawDelete = await parallel(REPLICAS, (i) => api.delete(PODS, `raw-${i}`, { namespace: 'raw' }));
+
+    // The bench's view of the cluster.
+    const kubelet = new HollowKubelet(api);
+    const pods = new Informer<PodObject>(api, PODS, { namespace: 'bench', freeze: false });
+    pods.addEventHandler({ onAdd: (p) => kubelet.offer(p), onUpdate: (_o, p) => kubelet.offer(p) });
+    const sets = new Informer<RSObject>(api, REPLICA_SETS, { namespace: 'bench', freeze: false });
+    const deps = new Informer<DeploymentObject>(api, DEPLOYMENTS, { namespace: 'bench', freeze: false });
+    for (const inf of [pods, sets, deps]) void inf.start(stop.signal);
+    await Promise.all([pods.waitForSync(), sets.waitForSync(), deps.waitForSync()]);
+
+    progress('starting the controller-manager');
+    cm = spawnControllerManager(server.kubeconfig);
+    const cmPid = cm.pid ?? 0;
+    let peakRss = 0;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, rssMiB(cmPid));
+    }, 200);
+    // Settled: node IPAM has given every node its podCIDR.
+    const nodesInformer = new Informer<Node & KubeObject>(api, NODES, { freeze: false });
+    void nodesInformer.start(stop.signal);
+    await nodesInformer.waitForSync();
+    await waitFor('node podCIDRs', () => nodesInformer.store.list().every((n) => !!n.spec?.podCIDR), 60_000);
+    await sleep(2000);
+    const idleRss = rssMiB(cmPid);
+
+    progress(`deployment of ${REPLICAS}: create -> all pods created`);
+    let before = await requestCounts(server);
+    let t0 = performance.now();
+    await api.create(DEPLOYMENTS, deployment(), { namespace: 'bench' });
+    await waitFor('all pods created', () => pods.store.size >= REPLICAS, 300_000);
+    const createSeconds = seconds(t0);
+    reportRequests('create', before, await requestCounts(server));
+
+    progress('hollow kubelet marks the pods ready');
+    t0 = performance.now();
+    kubelet.enabled = true;
+    for (const p of pods.store.list()) kubelet.offer(p);
+    const available = (name: string) => {
+      const d = deps.store.get(`bench/${name}`);
+      return (
+        d?.status?.observedGeneration === d?.metadata.generation &&
+        d?.status?.availableReplicas === REPLICAS &&
+        d?.status?.updatedReplicas === REPLICAS &&
+        d?.status?.replicas === REPLICAS
+      );
+    };
+    await waitFor('deployment available', () => available('big'), 300_000);
+    const availableSeconds = seconds(t0);
+
+    progress('rolling update');
+    const firstSet = sets.store.list()[0];
+    before = await requestCounts(server);
+    t0 = performance.now();
+    await api.patch(
+      DEPLOYMENTS,
+      'big',
+      { spec: { template: { spec: { containers: [{ name: 'app', image: 'busybox:2' }] } } } },
+      'strategic',
+      { namespace: 'bench' },
+    );
+    await waitFor(
+      'rollout complete',
+      () => {
+        const old = sets.store.get(keyOfSet(firstSet));
+        const oldPods = pods.store.list().filter((p) => p.spec?.containers[0]?.image === 'busybox:1').length;
+        const fresh = sets.store.list().find((s) => s.metadata.uid !== firstSet?.metadata.uid);
+        return (
+          available('big') &&
+          old?.spec?.replicas === 0 &&
+          oldPods === 0 &&
+          fresh?.status?.readyReplicas === REPLICAS &&
+          pods.store.size === REPLICAS
+        );
+      },
+      600_000,
+    );
+    const rolloutSeconds = seconds(t0);
+    reportRequests('rollout', before, await requestCounts(server));
+    const afterRss = rssMiB(cmPid);
+    cm.kill('SIGUSR2');
+    await sleep(200);
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, afterRss);
+
+    const rawRollout = rawCreate + rawStatus + rawDelete;
+    rows.push(
+      {
+        metric: `deployment of ${REPLICAS}: create -> all pods created`,
+        unit: 's',
+        value: round(createSeconds, 2),
+        raw: round(rawCreate, 2),
+        ratio: round(createSeconds / rawCreate, 2),
+        target: '<= 1.25x raw',
+        met: createSeconds <= rawCreate * 1.25,
+      },
+      {
+        metric: `deployment of ${REPLICAS}: pods marked ready -> deployment available`,
+        unit: 's',
+        value: round(availableSeconds, 2),
+        raw: round(rawStatus, 2),
+        ratio: round(availableSeconds / rawStatus, 2),
+      },
+      {
+        metric: `rolling update of ${REPLICAS} (25% surge/unavailable), hollow kubelet marking ready`,
+        unit: 's',
+        value: round(rolloutSeconds, 2),
+        raw: round(rawRollout, 2),
+        ratio: round(rolloutSeconds / rawRollout, 2),
+      },
+      {
+        metric: `raw: create ${REPLICAS} pods (API, ${CONCURRENCY} in flight)`,
+        unit: 's',
+        value: round(rawCreate, 2),
+      },
+      { metric: `raw: ${REPLICAS} pod status writes`, unit: 's', value: round(rawStatus, 2) },
+      { metric: `raw: delete ${REPLICAS} pods`, unit: 's', value: round(rawDelete, 2) },
+      { metric: `controller-manager RSS idle, ${NODES_N} nodes`, unit: 'MiB', value: round(idleRss, 1) },
+      {
+        metric: `controller-manager RSS after the rollout (${REPLICAS} pods cached)`,
+        unit: 'MiB',
+        value: round(afterRss, 1),
+        target: '<= 80',
+        met: afterRss <= 80,
+      },
+      { metric: 'controller-manager RSS peak', unit: 'MiB', value: round(peakRss, 1) },
+    );
+  } finally {
+    stop.abort();
+    if (heartbeat) clearInterval(heartbeat);
+    if (cm && cm.exitCode === null) {
+      const exited = new Promise((r) => cm?.once('exit', r));
+      cm.kill('SIGTERM');
+      await exited;
+    }
+    await api.close();
+    await server.stop();
+  }
+  printAndWrite('controllers', rows);
+}
+
+function keyOfSet(rs: RSObject | undefined): string {
+  return `${rs?.metadata.namespace}/${rs?.metadata.name}`;
+}
+
+await main();
