@@ -18,6 +18,8 @@ export interface ProbeManagerDeps {
   events?: EventRecorder;
 }
 
+const MAX_PROBE_ATTEMPTS = 3;
+
 interface PodProbes {
   pod: Pod;
   podIP: string;
@@ -119,15 +121,21 @@ export class ProbeManager implements ProbeHost {
     });
     return new ContainerProbes(c.spec, c.containerId, c.startedAtMs, {
       clock: this.d.clock,
-      run: (kind: ProbeKind, probe: Probe, timeoutMs: number) => {
+      run: async (kind: ProbeKind, probe: Probe, timeoutMs: number) => {
         const end = probeDuration().startTimer({ probe_type: PROBE_TYPE[kind] });
-        return this.d
-          .run(
-            probe,
-            { pod: entry.pod, podIP: entry.podIP, container: c.spec, containerId: c.containerId },
-            timeoutMs,
-          )
-          .finally(end);
+        const target = { pod: entry.pod, podIP: entry.podIP, container: c.spec, containerId: c.containerId };
+        try {
+          // A run that could not be made is tried again at once, as upstream does.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await this.d.run(probe, target, timeoutMs);
+            } catch (e) {
+              if (attempt >= MAX_PROBE_ATTEMPTS) throw e;
+            }
+          }
+        } finally {
+          end();
+        }
       },
       onRun: (kind, outcome, error) => this.recordRun(entry.pod, name, log, kind, outcome, error),
       onChange: (kind, outcome) => {

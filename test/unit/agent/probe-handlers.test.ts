@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   Server as GrpcServer,
   ServerCredentials,
@@ -20,6 +24,7 @@ import { httpProbe } from '../../../agent/probes/http-probe.js';
 import { ProbeError, type ProbeTarget } from '../../../agent/probes/probe-outcome.js';
 import { createProbeRunner } from '../../../agent/probes/probe-runner.js';
 import { tcpProbe } from '../../../agent/probes/tcp-probe.js';
+import { ensurePki } from '../../../control-plane/apiserver/pki.js';
 import { type CriClient, CriError, type ExecSyncRequest } from '../../../shim/index.js';
 import { freePort } from '../../support/ports.js';
 
@@ -297,5 +302,30 @@ describe('exec probe', () => {
     expect((await run({ exec: { command: ['true'] } }, target(), 1000)).result).toBe('success');
     expect(calls).toHaveLength(1);
     await expect(run({}, target(), 1000)).rejects.toBeInstanceOf(ProbeError);
+  });
+});
+
+describe('httpGet probe over HTTPS', () => {
+  it('does not verify the server certificate, as upstream', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-probe-tls-'));
+    try {
+      const pki = await ensurePki(dir, { hostnames: [], ips: [] });
+      const server = createHttpsServer({ cert: pki.servingCertPem, key: pki.servingKeyPem }, (_req, res) =>
+        res.end('secure'),
+      );
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const port = (server.address() as { port: number }).port;
+      try {
+        expect(await httpProbe({ scheme: 'HTTPS', port, path: '/' }, target(), 2000)).toEqual({
+          result: 'success',
+          output: 'secure',
+        });
+      } finally {
+        server.closeAllConnections();
+        await new Promise((r) => server.close(r));
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

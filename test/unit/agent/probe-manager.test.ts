@@ -212,14 +212,17 @@ describe('ProbeManager', () => {
     expect(h.runsOf('live')).toHaveLength(0);
   });
 
-  it('does not count runs that could not be made, but reports them', async () => {
+  it('tries a run that could not be made three times, then reports it without counting it', async () => {
     const h = harness([
       container({ livenessProbe: probe('live', { periodSeconds: 1, failureThreshold: 1 }) }),
     ]);
     h.answers.set('live', 'error');
     h.start();
     await h.clock.advanceAsync(3_000);
-    expect(h.runsOf('live')).toHaveLength(4);
+    expect(h.runsOf('live').map((r) => r.at - h.startedAt)).toEqual([
+      0, 0, 0, 1_000, 1_000, 1_000, 2_000, 2_000, 2_000, 3_000, 3_000, 3_000,
+    ]);
+    expect(h.events.filter((e) => e.reason === 'Unhealthy')).toHaveLength(4);
     expect(h.manager.takeFailure(UID, 'c1')).toBeUndefined();
     expect(h.events.at(-1)?.message).toBe('Liveness probe errored: live could not run');
   });
