@@ -108,7 +108,7 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
     .addOption(
       opt(
         '--cni-conf-dir <dir>',
-        "(networking) the runtime's CNI conf_dir, where the kubelet writes the pod network's conflist",
+        '(networking) the runtime\'s CNI conf_dir, where the kubelet writes the pod network\'s conflist; "" = it writes none (CNI managed by others)',
         'SKIFF_CNI_CONF_DIR',
         '/etc/cni/net.d',
       ),
