@@ -7,7 +7,7 @@ import {
   ServingStatus,
 } from './grpc-health-codec.js';
 import { PROBE_USER_AGENT, type ProbeOutcome, type ProbeTarget } from './probe-outcome.js';
-import { hostPort, probePort } from './probe-port.js';
+import { hostPort, probeHost, probePort } from './probe-port.js';
 
 /** grpc.health.v1.Health/Check on the port, plaintext; SERVING is a success. */
 export async function grpcProbe(
@@ -15,7 +15,7 @@ export async function grpcProbe(
   target: ProbeTarget,
   timeoutMs: number,
 ): Promise<ProbeOutcome> {
-  const addr = hostPort(target.podIP, probePort(action.port, target.container));
+  const addr = hostPort(probeHost(undefined, target.podIP), probePort(action.port, target.container));
   const service = action.service ?? '';
   const within = `${timeoutMs / 1000}s`;
   const deadline = Date.now() + timeoutMs;

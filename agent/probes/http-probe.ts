@@ -3,13 +3,13 @@ import { request as httpsRequest } from 'node:https';
 import type { HTTPGetAction } from 'kubernetes-types/core/v1.js';
 import { dialError } from './dial-error.js';
 import { MAX_PROBE_OUTPUT, PROBE_USER_AGENT, type ProbeOutcome, type ProbeTarget } from './probe-outcome.js';
-import { hostPort, probePort } from './probe-port.js';
+import { hostPort, probeHost, probePort } from './probe-port.js';
 
 const MAX_REDIRECTS = 10;
 
 function probeUrl(action: HTTPGetAction, target: ProbeTarget): URL {
   const scheme = (action.scheme ?? 'HTTP').toLowerCase();
-  const host = action.host || target.podIP;
+  const host = probeHost(action.host, target.podIP);
   const port = probePort(action.port, target.container);
   const path = action.path ?? '';
   return new URL(`${scheme}://${hostPort(host, port)}${path.startsWith('/') ? path : `/${path}`}`);

@@ -19,3 +19,10 @@ export function probePort(port: number | string | undefined, container: Containe
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** The probe's own host, else the pod's IP; a pod without an IP yet cannot be probed. */
+export function probeHost(host: string | undefined, podIP: string): string {
+  const h = host || podIP;
+  if (!h) throw new ProbeError('the pod has no IP address yet');
+  return h;
+}

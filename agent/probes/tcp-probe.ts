@@ -2,15 +2,15 @@ import { connect } from 'node:net';
 import type { TCPSocketAction } from 'kubernetes-types/core/v1.js';
 import { dialError } from './dial-error.js';
 import type { ProbeOutcome, ProbeTarget } from './probe-outcome.js';
-import { hostPort, probePort } from './probe-port.js';
+import { hostPort, probeHost, probePort } from './probe-port.js';
 
 /** Succeeds when a TCP connection to the port opens within the timeout. */
-export function tcpProbe(
+export async function tcpProbe(
   action: TCPSocketAction,
   target: ProbeTarget,
   timeoutMs: number,
 ): Promise<ProbeOutcome> {
-  const host = action.host || target.podIP;
+  const host = probeHost(action.host, target.podIP);
   const port = probePort(action.port, target.container);
   const addr = hostPort(host, port);
   return new Promise((resolve) => {

@@ -329,3 +329,13 @@ describe('httpGet probe over HTTPS', () => {
     }
   });
 });
+
+describe('probes of a pod without an IP', () => {
+  it('cannot run httpGet, tcpSocket or grpc probes', async () => {
+    const noIP = { ...target(), podIP: '' };
+    await expect(httpProbe({ port: 80 }, noIP, 100)).rejects.toThrow('the pod has no IP address yet');
+    await expect(tcpProbe({ port: 80 }, noIP, 100)).rejects.toThrow('the pod has no IP address yet');
+    await expect(grpcProbe({ port: 80 }, noIP, 100)).rejects.toThrow('the pod has no IP address yet');
+    expect((await tcpProbe({ port: 1, host: '127.0.0.1' }, noIP, 500)).result).toBe('failure');
+  });
+});
