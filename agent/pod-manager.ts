@@ -1,11 +1,13 @@
-import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { Informer } from '../client/informer.js';
 import type { ApiClient } from '../client/rest-client.js';
 import type { CriClient } from '../shim/index.js';
 import { POD_UID_LABEL } from './labels.js';
+import { MirrorPods } from './mirror-pods.js';
 import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { PODS } from './resources.js';
+import { isMirrorPod, StaticPodSource } from './static-pods.js';
 
 /** How often every pod is synced again (container exits, back-off expiry) and orphans are looked for. */
 const RESYNC_MS = 1000;
@@ -15,6 +17,8 @@ export interface PodManagerOptions extends Omit<PodWorkerDeps, 'log'> {
   cri: CriClient;
   log: Logger;
   nodeName: string;
+  /** --pod-manifest-path: static pods, mirrored into the API. */
+  manifestDir?: string;
 }
 
 /**
@@ -28,6 +32,10 @@ export class PodManager {
   private readonly log: Logger;
   private stopped = false;
   private scanFailing = false;
+  /** Static pods by uid, from the manifest directory. */
+  private readonly staticPods = new Map<string, Pod>();
+  private readonly mirrors: MirrorPods;
+  private staticSource: StaticPodSource | undefined;
 
   constructor(private readonly o: PodManagerOptions) {
     this.log = o.log.child({ component: 'pod-manager' });
@@ -35,18 +43,29 @@ export class PodManager {
       fieldSelector: `spec.nodeName=${o.nodeName}`,
       log: this.log,
     });
+    this.mirrors = new MirrorPods(o.api, o.nodeName, this.log.child({ component: 'mirror-pods' }));
   }
 
   /** Runs until the signal aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    // Mirror pods are the API's copies of static pods: the static pod's worker runs them.
     this.informer.addEventHandler({
-      onAdd: (p) => this.upsert(p),
-      onUpdate: (_old, p) => this.upsert(p),
-      onDelete: (p) => this.gone(p),
+      onAdd: (p) => isMirrorPod(p) || this.upsert(p),
+      onUpdate: (_old, p) => isMirrorPod(p) || this.upsert(p),
+      onDelete: (p) => isMirrorPod(p) || this.gone(p),
     });
     const informerDone = this.informer.start(signal);
     await this.informer.waitForSync(signal);
     this.log.info({ pods: this.informer.store.list().length }, 'pod informer synced');
+    if (this.o.manifestDir) {
+      this.staticSource = new StaticPodSource({
+        dir: this.o.manifestDir,
+        nodeName: this.o.nodeName,
+        log: this.log.child({ component: 'static-pods' }),
+        onChange: (pods) => this.setStaticPods(pods),
+      });
+      await this.staticSource.start();
+    }
     while (!signal.aborted) {
       await this.findOrphans().then(
         () => {
@@ -58,6 +77,10 @@ export class PodManager {
           this.scanFailing = true;
         },
       );
+      if (this.o.manifestDir)
+        await this.mirrors
+          .sync(this.staticPods.values(), this.informer.store.list())
+          .catch((e) => this.log.warn({ err: String(e) }, 'mirror pod sync failed'));
       for (const [uid, w] of this.workers) {
         if (w.finished) this.workers.delete(uid);
         else void w.kick();
@@ -71,6 +94,7 @@ export class PodManager {
       });
     }
     this.stopped = true;
+    this.staticSource?.stop();
     // The runtime connection closes after this: let syncs in flight finish first.
     await Promise.all([...this.workers.values()].map((w) => w.idle()));
     await informerDone;
@@ -82,10 +106,40 @@ export class PodManager {
     if (w && !this.stopped) void w.kick();
   }
 
+  private setStaticPods(pods: Pod[]): void {
+    const next = new Map(pods.map((p) => [p.metadata?.uid ?? '', p]));
+    for (const [uid] of this.staticPods) {
+      if (next.has(uid)) continue;
+      this.staticPods.delete(uid);
+      const w = this.workers.get(uid);
+      if (w) {
+        w.pod = undefined;
+        if (!this.stopped) void w.kick();
+      }
+    }
+    for (const [uid, pod] of next) {
+      if (this.staticPods.has(uid)) continue;
+      this.staticPods.set(uid, pod);
+      if (!this.stopped) void this.worker(uid, pod).kick();
+    }
+    this.log.info({ staticPods: this.staticPods.size }, 'static pods changed');
+  }
+
+  private writeMirrorStatus = (pod: Pod, status: PodStatus): Promise<boolean> => {
+    const mirror = this.informer.store.get(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    return this.mirrors.writeStatus(mirror && isMirrorPod(mirror) ? mirror : undefined, status);
+  };
+
   private worker(uid: string, pod: Pod | undefined): PodWorker {
     let w = this.workers.get(uid);
     if (!w || w.finished) {
-      w = new PodWorker({ ...this.o, log: this.o.log.child({ component: 'pod-worker' }) }, uid, pod);
+      const isStatic = this.staticPods.has(uid);
+      w = new PodWorker(
+        { ...this.o, log: this.o.log.child({ component: 'pod-worker' }) },
+        uid,
+        pod,
+        isStatic ? this.writeMirrorStatus : undefined,
+      );
       this.workers.set(uid, w);
     }
     return w;
@@ -109,6 +163,7 @@ export class PodManager {
 
   private async findOrphans(): Promise<void> {
     const known = new Set(this.informer.store.list().map((p) => p.metadata?.uid));
+    for (const uid of this.staticPods.keys()) known.add(uid);
     for (const s of await this.o.cri.runtime.listPodSandbox()) {
       const uid = s.labels[POD_UID_LABEL];
       if (!uid || known.has(uid) || this.workers.has(uid)) continue;

@@ -97,6 +97,8 @@ export class PodWorker {
     private readonly d: PodWorkerDeps,
     readonly uid: string,
     pod: Pod | undefined,
+    /** Static pods: their status goes to the mirror pod instead of pods/status of `pod`. */
+    private readonly statusWriter?: (pod: Pod, status: PodStatus) => Promise<boolean>,
   ) {
     this.pod = pod;
     this.log = d.log.child({
@@ -405,6 +407,13 @@ export class PodWorker {
   }
 
   private async writeStatus(pod: Pod, status: PodStatus): Promise<void> {
+    if (this.statusWriter) {
+      // The static pod keeps its status locally, so times and conditions carry over between
+      // syncs; the writer skips unchanged writes per mirror (a new mirror gets one at once).
+      (pod as { status?: PodStatus }).status = status;
+      await this.statusWriter(pod, status);
+      return;
+    }
     const json = JSON.stringify(status);
     if (json === this.lastStatus) return;
     const put = (p: Pod) => this.d.api.updateStatus<Pod>(PODS, { ...p, status });

@@ -19,6 +19,7 @@ export interface KubeletFlags {
   podLogsDir: string;
   rootDir: string;
   cgroupRoot?: string;
+  podManifestPath?: string;
   manageContainerd: 'auto' | 'never';
   cniConfDir?: string;
   cniConfFile: string;
@@ -73,6 +74,13 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
         '--cgroup-root <path>',
         '(runtime) parent cgroup of the pods; default /skiff-<node>',
         'SKIFF_CGROUP_ROOT',
+      ),
+    )
+    .addOption(
+      opt(
+        '--pod-manifest-path <dir>',
+        '(node) directory of static pod manifests (one Pod per file); mirrored into the API',
+        'SKIFF_POD_MANIFEST_PATH',
       ),
     )
     .addOption(
@@ -181,6 +189,7 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       criEndpoint: flags.containerRuntimeEndpoint,
       podLogsDir: flags.podLogsDir,
       rootDir: flags.rootDir,
+      manifestDir: flags.podManifestPath,
       cgroupRoot: flags.cgroupRoot,
       clusterDNS: list(flags.clusterDns),
       clusterDomain: flags.clusterDomain,

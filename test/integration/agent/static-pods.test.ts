@@ -1,0 +1,153 @@
+import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pod } from 'kubernetes-types/core/v1.js';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubelet } from '../../../agent/run.js';
+import { CONFIG_MIRROR_ANNOTATION } from '../../../agent/static-pods.js';
+import { loadKubeconfig } from '../../../client/kubeconfig.js';
+import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
+import { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
+import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+
+const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
+const NODE = 'static-pods-node';
+
+let server: TestServer;
+let ctrd: TestContainerd;
+let api: ApiClient;
+let cri: CriClient;
+let tmp: string;
+let manifests: string;
+const stop = new AbortController();
+let kubelet: Promise<void> | undefined;
+
+function manifest(name: string, command: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+  labels: { tier: static }
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: ${BUSYBOX_IMAGE}
+    imagePullPolicy: Never
+    command: ["sh", "-c", "${command}"]
+`;
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const mirrorOf = (name: string) => api.get<Pod>(PODS, `${name}-${NODE}`, { namespace: 'default' });
+const runningMirror = (name: string) =>
+  eventually(`mirror of ${name} Running`, async () => {
+    const p = await mirrorOf(name);
+    return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.state?.running ? p : undefined;
+  });
+const sandboxesOf = async (uid: string) =>
+  (await cri.runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } })).filter(
+    (s) => s.state === 'SANDBOX_READY',
+  );
+
+beforeAll(async () => {
+  [server, ctrd] = await Promise.all([startSkiffServer([]), startTestContainerd()]);
+  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
+  tmp = await mkdtemp(join(tmpdir(), 'skiff-static-'));
+  manifests = join(tmp, 'manifests');
+  await mkdir(manifests);
+  await writeFile(join(manifests, 'web.yaml'), manifest('web', 'sleep 1000'));
+  await writeFile(join(manifests, 'broken.yaml'), 'kind: Pod\nmetadata: {name: [\n');
+  await writeFile(join(manifests, '.hidden.yaml'), manifest('hidden', 'sleep 1000'));
+  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'static-pods-test' });
+  cri = new CriClient({ endpoint: ctrd.endpoint });
+  kubelet = startKubelet({
+    api,
+    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
+    signal: stop.signal,
+    nodeName: NODE,
+    nodeIP: '127.0.0.1',
+    criEndpoint: ctrd.endpoint,
+    cgroupRoot: ctrd.cgroupRoot,
+    podLogsDir: join(tmp, 'logs'),
+    rootDir: join(tmp, 'kubelet'),
+    manifestDir: manifests,
+    nodeStatusCheckMs: 500,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  stop.abort();
+  await kubelet?.catch(() => undefined);
+  cri?.close();
+  await api?.close();
+  await Promise.all([ctrd?.stop(), server?.stop()]);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+}, 60_000);
+
+describe('static pods from --pod-manifest-path', () => {
+  it('runs a manifest pod and mirrors it, Running, into the API; malformed and hidden files are skipped', async () => {
+    const mirror = await runningMirror('web');
+    expect(mirror.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION]).toMatch(/^[0-9a-f]{32}$/);
+    expect(mirror.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Node', name: NODE });
+    expect(mirror.spec?.nodeName).toBe(NODE);
+    expect(mirror.metadata?.labels).toEqual({ tier: 'static' });
+    const staticUid = mirror.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION] ?? '';
+    expect(await sandboxesOf(staticUid)).toHaveLength(1);
+    const pods = await api.list<Pod>(PODS, { namespace: 'default' });
+    expect(pods.items.map((p) => p.metadata?.name).sort()).toEqual([`web-${NODE}`]);
+  });
+
+  it('recreates a deleted mirror without restarting the pod', async () => {
+    const before = await runningMirror('web');
+    const started = before.status?.containerStatuses?.[0]?.state?.running?.startedAt;
+    await api.delete(PODS, `web-${NODE}`, { namespace: 'default' });
+    const after = await eventually('new mirror', async () => {
+      const p = await mirrorOf('web').catch(() => undefined);
+      return p && p.metadata?.uid !== before.metadata?.uid && p.status?.phase === 'Running' ? p : undefined;
+    });
+    expect(after.status?.containerStatuses?.[0]?.state?.running?.startedAt).toBe(started);
+    expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+  });
+
+  it('replaces the pod when its manifest changes and removes it when the manifest goes', async () => {
+    const old = await runningMirror('web');
+    const oldUid = old.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION] ?? '';
+    await writeFile(join(manifests, 'web.yaml'), manifest('web', 'sleep 2000'));
+    const updated = await eventually('mirror of the new manifest', async () => {
+      const p = await mirrorOf('web').catch(() => undefined);
+      const uid = p?.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION];
+      return uid && uid !== oldUid && p?.status?.phase === 'Running' ? p : undefined;
+    });
+    expect(updated.spec?.containers[0]?.command).toEqual(['sh', '-c', 'sleep 2000']);
+    await eventually('old static pod removed from the runtime', async () =>
+      (await sandboxesOf(oldUid)).length === 0 ? true : undefined,
+    );
+    const newUid = updated.metadata?.annotations?.[CONFIG_MIRROR_ANNOTATION] ?? '';
+    await unlink(join(manifests, 'web.yaml'));
+    await eventually('mirror deleted', async () =>
+      (await mirrorOf('web').catch(() => undefined)) === undefined ? true : undefined,
+    );
+    await eventually('static pod removed from the runtime', async () =>
+      (await sandboxesOf(newUid)).length === 0 ? true : undefined,
+    );
+  });
+});
