@@ -115,6 +115,9 @@ export const PATCH_METADATA: TypeTable = {
   Lease: meta,
   PriorityClass: meta,
   Scale: meta,
+  PodDisruptionBudget: workload('PodDisruptionBudget'),
+  PodDisruptionBudgetSpec: { selector: { strategy: 'replace' } },
+  PodDisruptionBudgetStatus: conditions,
 };
 
 /** `group/Kind` (core group empty) → root type in PATCH_METADATA. */
@@ -143,6 +146,7 @@ const KIND_ROOTS: Record<string, string> = {
   'events.k8s.io/Event': 'Event',
   'scheduling.k8s.io/PriorityClass': 'PriorityClass',
   'autoscaling/Scale': 'Scale',
+  'policy/PodDisruptionBudget': 'PodDisruptionBudget',
 };
 
 /** The root patch type of a kind, or undefined for kinds without patch metadata. */
