@@ -96,6 +96,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       ipMasq: opts.cniIpMasq,
       ipamDataDir: opts.cniIpamDataDir,
       podCIDRs: opts.podCIDRs,
+      // The Node shows the network ready without waiting for the next status check.
+      onChange: () => void syncNode(),
     });
     const resolvConf = opts.resolvConf ?? '/etc/resolv.conf';
     const dns: PodDnsSettings = {
@@ -114,6 +116,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       host,
       network,
     });
+    const syncNode = () =>
+      registration.sync().catch((e) => log.warn({ err: e }, 'node status update failed'));
     const lease = new NodeLease(opts.api, opts.nodeName);
     const probes = createProbeHost({ cri, log, onChange: (uid) => pods.kick(uid), now: Date.now });
     const inputs = createContainerInputs({
@@ -140,9 +144,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     await Promise.all([
-      every(opts.nodeStatusCheckMs ?? NODE_STATUS_CHECK_MS, opts.signal, () =>
-        registration.sync().catch((e) => log.warn({ err: e }, 'node status update failed')),
-      ),
+      every(opts.nodeStatusCheckMs ?? NODE_STATUS_CHECK_MS, opts.signal, syncNode),
       every(NODE_LEASE_RENEW_MS, opts.signal, async () => {
         await lease.renew().catch((e) => log.warn({ err: e }, 'node lease renewal failed'));
       }),

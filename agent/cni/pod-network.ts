@@ -35,6 +35,8 @@ export interface PodNetworkOptions {
   ipamDataDir?: string;
   /** `--pod-cidr`: used while (or when) the Node has no spec.podCIDRs, e.g. without node IPAM. */
   podCIDRs?: string[];
+  /** Called when readiness changes (e.g. to write the Node's Ready condition at once). */
+  onChange?: () => void;
 }
 
 export function networkNotReadyMessage(reason: string, message: string): string {
@@ -86,13 +88,26 @@ export class PodNetwork {
 
   /** Takes the runtime's NetworkReady condition from a CRI Status answer. */
   observeRuntime(conditions: RuntimeCondition[]): void {
-    const c = conditions.find((x) => x.type === 'NetworkReady');
-    this.runtimeNetwork = c ?? {
-      type: 'NetworkReady',
-      status: false,
-      reason: 'NetworkPluginNotReady',
-      message: 'the runtime reports no NetworkReady condition',
-    };
+    this.setRuntime(
+      conditions.find((x) => x.type === 'NetworkReady') ?? {
+        type: 'NetworkReady',
+        status: false,
+        reason: 'NetworkPluginNotReady',
+        message: 'the runtime reports no NetworkReady condition',
+      },
+    );
+  }
+
+  private setRuntime(c: RuntimeCondition): void {
+    const was = this.runtimeNetwork?.status;
+    this.runtimeNetwork = c;
+    if (was !== undefined && was !== c.status) {
+      this.log.info(
+        { ready: c.status, reason: c.reason, message: c.message },
+        'runtime network readiness changed',
+      );
+      this.o.onChange?.();
+    }
   }
 
   /** Asks the runtime for its NetworkReady condition now. */
@@ -100,12 +115,12 @@ export class PodNetwork {
     try {
       this.observeRuntime((await this.o.cri.runtime.status()).status?.conditions ?? []);
     } catch (e) {
-      this.runtimeNetwork = {
+      this.setRuntime({
         type: 'NetworkReady',
         status: false,
         reason: 'NetworkPluginNotReady',
         message: `runtime status unavailable: ${e instanceof Error ? e.message : String(e)}`,
-      };
+      });
     }
   }
 
@@ -187,5 +202,6 @@ export class PodNetwork {
     this.cidrs = [...cidrs];
     this.log.info({ podCIDRs: cidrs, path: this.confPath, first }, 'CNI config written');
     await this.checkRuntime();
+    this.o.onChange?.();
   }
 }

@@ -128,7 +128,7 @@ beforeAll(async () => {
     cgroupRoot: ctrd.cgroupRoot,
     podLogsDir: join(tmp, 'logs'),
     rootDir: join(tmp, 'kubelet'),
-    nodeStatusCheckMs: 300,
+    // The default 10 s: the node must turn Ready on the network change itself, not on a poll.
     clusterDNS: [CLUSTER_DNS],
     resolvConf: join(tmp, 'resolv.conf'),
     cniConfDir: ctrd.cniConfDir,
@@ -182,10 +182,14 @@ describe('pod networking through CNI', () => {
 
     // The node IPAM controller's part, done by hand: the API server runs without controllers.
     await api.patch<Node>(NODES, NODE, { spec: { podCIDR: POD_CIDR, podCIDRs: [POD_CIDR] } }, 'merge');
-    const ready = await eventually('node Ready', async () => {
-      const n = await api.get<Node>(NODES, NODE);
-      return readyOf(n)?.status === 'True' ? n : undefined;
-    });
+    const ready = await eventually(
+      'node Ready',
+      async () => {
+        const n = await api.get<Node>(NODES, NODE);
+        return readyOf(n)?.status === 'True' ? n : undefined;
+      },
+      6000,
+    );
     expect(readyOf(ready)?.reason).toBe('KubeletReady');
     const conflist = JSON.parse(await readFile(join(ctrd.cniConfDir, CONF_FILE), 'utf8'));
     expect(conflist.plugins.map((p: { type: string }) => p.type)).toEqual(['bridge', 'portmap', 'loopback']);
