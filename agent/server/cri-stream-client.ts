@@ -125,7 +125,25 @@ export function spdyUpgrade(criUrl: string, protocol: string): Promise<Duplex> {
  * is how the session learns that the client's input ended.
  */
 export async function connectSpdyV4(criUrl: string, kinds: StreamKinds): Promise<CriChannelSession> {
-  return new SpdyV4Session(await spdyUpgrade(criUrl, 'v4.channel.k8s.io'), kinds);
+  const session = new SpdyV4Session(await spdyUpgrade(criUrl, 'v4.channel.k8s.io'), kinds);
+  try {
+    await session.opened;
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+  return session;
+}
+
+/** The private state of spdy-transport's streams and connections that skiff adjusts. */
+interface SpdyInternals {
+  needResponse?: boolean;
+  window: { send: { isEmpty(): boolean } };
+}
+
+/** Lets writes go out whatever the peer's flow-control window says. */
+function ignoreSendWindow(state: SpdyInternals): void {
+  state.window.send.isEmpty = () => false;
 }
 
 /** After the runtime's socket closed, how long frames still being parsed may take to come out. */
@@ -168,6 +186,11 @@ class SpdyV4Session extends CriChannelSession {
   private readonly stdin: SpdyStream | undefined;
   private readonly resize: SpdyStream | undefined;
   private readonly socket: Duplex;
+  /**
+   * Settles once every stream's SYN_STREAM is out. Data written earlier would send its stream's
+   * SYN_STREAM ahead of lower ids, and the runtime rejects a stream id lower than one it saw.
+   */
+  readonly opened: Promise<unknown>;
 
   constructor(raw: Duplex, kinds: StreamKinds) {
     super();
@@ -175,13 +198,24 @@ class SpdyV4Session extends CriChannelSession {
     this.socket = socket;
     const conn = spdy.connection.create(socket, { protocol: 'spdy', isServer: false });
     conn.start(3.1);
+    // Go's spdystream (the runtime's side) neither sends nor reads WINDOW_UPDATE: it does no flow
+    // control, so spdy-transport would stall after the first 64 KiB of stdin waiting for one.
+    ignoreSendWindow((conn as unknown as { _spdyState: SpdyInternals })._spdyState);
     conn.on('error', () => socket.destroy());
+    const sent: Promise<void>[] = [];
     const open = (streamType: string) => {
-      const s = conn.request({ method: 'POST', path: '/', host: '', headers: { streamtype: streamType } });
+      let done: (err: Error | null) => void = () => undefined;
+      sent.push(new Promise<void>((resolve, reject) => (done = (err) => (err ? reject(err) : resolve()))));
+      const s = conn.request(
+        { method: 'POST', path: '/', host: '', headers: { streamtype: streamType } },
+        (err) => done(err),
+      );
       // The Kubernetes stream server replies without a `:status`, which spdy-transport answers
       // with RST_STREAM; the runtime takes that as stdin closed, and with a tty it then drops the
       // output. Marking the reply as already had keeps the streams open.
-      (s as unknown as { _spdyState: { needResponse: boolean } })._spdyState.needResponse = false;
+      const state = (s as unknown as { _spdyState: SpdyInternals })._spdyState;
+      state.needResponse = false;
+      ignoreSendWindow(state);
       // A dropped connection errors every open stream; the session ends through the socket's close.
       s.on('error', () => undefined);
       return s;
@@ -191,6 +225,7 @@ class SpdyV4Session extends CriChannelSession {
     const stdout = kinds.stdout ? open('stdout') : undefined;
     const stderr = kinds.stderr ? open('stderr') : undefined;
     this.resize = kinds.tty ? open('resize') : undefined;
+    this.opened = Promise.all(sent);
     error.on('data', (d: Buffer) => this.received(CHANNEL.error, d));
     stdout?.on('data', (d: Buffer) => this.received(CHANNEL.stdout, d));
     stderr?.on('data', (d: Buffer) => this.received(CHANNEL.stderr, d));

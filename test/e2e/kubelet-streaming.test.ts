@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
@@ -124,7 +124,7 @@ beforeAll(async () => {
     pod('logger', [
       'sh',
       '-c',
-      'for i in 1 2 3 4 5; do echo "line $i"; done; echo oops >&2; exec sleep 1000',
+      'for i in 1 2 3 4 5; do echo "line $i"; done; sleep 0.5; echo oops >&2; exec sleep 1000',
     ]),
     pod('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']),
     pod('crasher', ['sh', '-c', 'echo "run at $(cat /proc/uptime)"; sleep 1; exit 1']),
@@ -178,7 +178,10 @@ async function streamsMetric(kind: string, protocol: string): Promise<number> {
 
 describe('kubectl logs, exec and port-forward through skiff server to the kubelet', () => {
   it('kubectl logs prints the container log, both streams, and --tail the last lines', async () => {
-    const all = await kubectl(['logs', 'logger']);
+    const all = await eventually('the stderr line logged', async () => {
+      const r = await kubectl(['logs', 'logger']);
+      return r.stdout.includes('oops') ? r : undefined;
+    });
     expect(all.stderr).toBe('');
     expect(all.stdout).toBe('line 1\nline 2\nline 3\nline 4\nline 5\noops\n');
     const tail = await kubectl(['logs', 'logger', '--tail=2']);
@@ -239,6 +242,55 @@ describe('kubectl logs, exec and port-forward through skiff server to the kubele
     expect(r.stderr).toBe('');
     expect(r.stdout.trim().split(/\s+/)).toEqual(['3', 'done']);
     expect(r.code).toBe(0);
+  });
+
+  it("kubectl exec -it runs the command on a terminal of the size of kubectl's own", async () => {
+    // `script` gives kubectl a pseudo-terminal (40x100), as a person's shell would.
+    const cmd = `stty rows 40 cols 100; ${KUBECTL} --kubeconfig ${server.kubeconfig} exec -it logger -- sh -c 'sleep 0.2; tty; stty size; exit 5'`;
+    const k = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    children.add(k);
+    let out = '';
+    k.stdout.on('data', (d) => (out += d));
+    k.stderr.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((resolve) => k.on('close', resolve));
+    children.delete(k);
+    expect(out).toMatch(/\/dev\/pts\/\d+\r\n40 100\r\n/);
+    expect(out).toContain('command terminated with exit code 5');
+    expect(code).toBe(5);
+  });
+
+  it('kubectl attach streams the output of the running container', async () => {
+    const k = startKubectl(['attach', 'ticker', '-c', 'main']);
+    await eventually('ticks through attach', async () =>
+      (k.out.stdout.match(/tick \d+\n/g)?.length ?? 0) >= 2 ? true : undefined,
+    );
+    k.child.kill('SIGTERM');
+    await k.exited;
+    expect(await streamsMetric('attach', 'websocket-v5')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('kubectl cp copies a file into the pod and back (tar over exec, stdin and binary stdout)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skiff-cp-'));
+    try {
+      const payload = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919) % 256));
+      await writeFile(join(dir, 'in.bin'), payload);
+      const up = await kubectl(
+        ['cp', join(dir, 'in.bin'), 'default/logger:/tmp/copied.bin', '-c', 'main'],
+        undefined,
+        60_000,
+      );
+      expect(up.stderr).toBe('');
+      expect(up.code).toBe(0);
+      const down = await kubectl(
+        ['cp', 'default/logger:/tmp/copied.bin', join(dir, 'out.bin'), '-c', 'main'],
+        undefined,
+        60_000,
+      );
+      expect(down.code).toBe(0);
+      expect((await readFile(join(dir, 'out.bin'))).equals(payload)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('kubectl exec falls back to SPDY when WebSockets are off, exit code included', async () => {
