@@ -96,6 +96,14 @@ describe('eviction with PodDisruptionBudgets', () => {
     });
 
     const [first, second] = await readyPods('evict-a', 'web');
+    // A dry run answers as the eviction would, and changes nothing.
+    await c.api.subresource('POST', PODS, first?.metadata.name ?? '', 'eviction', {
+      namespace: 'evict-a',
+      dryRun: true,
+      body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: first?.metadata.name } },
+    });
+    expect((await statusOf('evict-a', 'web')).disruptionsAllowed).toBe(1);
+    expect((await readyPods('evict-a', 'web')).length).toBe(3);
     const ok = await evict('evict-a', first?.metadata.name ?? '');
     expect(ok).toMatchObject({ kind: 'Status', status: 'Success' });
     const after = await statusOf('evict-a', 'web');
