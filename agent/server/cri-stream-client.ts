@@ -23,8 +23,11 @@ export abstract class CriChannelSession {
   private held: [number, Buffer][] = [];
   private ended = false;
 
-  /** stdin (0) or resize (4). */
-  abstract send(channel: number, data: Buffer): void;
+  /** stdin (0) or resize (4); `written` is called once the data is handed to the socket. */
+  abstract send(channel: number, data: Buffer, written?: () => void): void;
+  /** Stops (and resumes) reading the runtime's output, while the client is slow to take it. */
+  abstract pauseOutput(): void;
+  abstract resumeOutput(): void;
   /** Signals EOF on stdin, if the protocol can; returns whether it could. */
   abstract closeStdin(): boolean;
   abstract close(): void;
@@ -84,8 +87,18 @@ class WebSocketV4Session extends CriChannelSession {
     ws.on('close', () => this.finished());
   }
 
-  send(channel: number, data: Buffer): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(Buffer.concat([Buffer.from([channel]), data]));
+  send(channel: number, data: Buffer, written?: () => void): void {
+    if (this.ws.readyState === WebSocket.OPEN)
+      this.ws.send(Buffer.concat([Buffer.from([channel]), data]), () => written?.());
+    else written?.();
+  }
+
+  pauseOutput(): void {
+    this.ws.pause();
+  }
+
+  resumeOutput(): void {
+    this.ws.resume();
   }
 
   closeStdin(): boolean {
@@ -154,11 +167,12 @@ const SPDY_DRAIN_GRACE_MS = 100;
  * dropped) as soon as its socket closes, while header frames are still being inflated
  * asynchronously and the frames behind them wait: this side closes a little later.
  */
-function lingeringSocket(socket: Duplex): Duplex {
+function lingeringSocket(socket: Duplex): { wrapper: Duplex; hold(on: boolean): void } {
+  let held = false;
   const wrapper = new Duplex({
     autoDestroy: false,
     read() {
-      socket.resume();
+      if (!held) socket.resume();
     },
     write(chunk, _enc, cb) {
       if (socket.destroyed) cb();
@@ -174,18 +188,26 @@ function lingeringSocket(socket: Duplex): Duplex {
     },
   });
   socket.on('data', (d: Buffer) => {
-    if (!wrapper.push(d)) socket.pause();
+    if (!wrapper.push(d) || held) socket.pause();
   });
   socket.once('end', () => wrapper.push(null));
   socket.on('error', () => undefined);
   socket.once('close', () => setTimeout(() => wrapper.destroy(), SPDY_DRAIN_GRACE_MS));
-  return wrapper;
+  return {
+    wrapper,
+    hold: (on) => {
+      held = on;
+      if (on) socket.pause();
+      else socket.resume();
+    },
+  };
 }
 
 class SpdyV4Session extends CriChannelSession {
   private readonly stdin: SpdyStream | undefined;
   private readonly resize: SpdyStream | undefined;
   private readonly socket: Duplex;
+  private readonly hold: (on: boolean) => void;
   /**
    * Settles once every stream's SYN_STREAM is out. Data written earlier would send its stream's
    * SYN_STREAM ahead of lower ids, and the runtime rejects a stream id lower than one it saw.
@@ -194,8 +216,9 @@ class SpdyV4Session extends CriChannelSession {
 
   constructor(raw: Duplex, kinds: StreamKinds) {
     super();
-    const socket = lingeringSocket(raw);
+    const { wrapper: socket, hold } = lingeringSocket(raw);
     this.socket = socket;
+    this.hold = hold;
     const conn = spdy.connection.create(socket, { protocol: 'spdy', isServer: false });
     conn.start(3.1);
     // Go's spdystream (the runtime's side) neither sends nor reads WINDOW_UPDATE: it does no flow
@@ -232,10 +255,19 @@ class SpdyV4Session extends CriChannelSession {
     socket.once('close', () => this.finished());
   }
 
-  send(channel: number, data: Buffer): void {
+  send(channel: number, data: Buffer, written?: () => void): void {
     const target =
       channel === CHANNEL.stdin ? this.stdin : channel === CHANNEL.resize ? this.resize : undefined;
-    if (target && !target.writableEnded) target.write(data);
+    if (target && !target.writableEnded && !target.destroyed) target.write(data, () => written?.());
+    else written?.();
+  }
+
+  pauseOutput(): void {
+    this.hold(true);
+  }
+
+  resumeOutput(): void {
+    this.hold(false);
   }
 
   closeStdin(): boolean {

@@ -34,7 +34,11 @@ export function tunnelPortForward(
         resolve();
       };
       client.on('message', (data: Buffer) => {
-        if (!runtime.destroyed) runtime.write(data);
+        if (runtime.destroyed) return;
+        if (!runtime.write(data) && !client.isPaused) {
+          client.pause();
+          runtime.once('drain', () => client.resume());
+        }
       });
       client.on('close', finish);
       client.on('error', finish);

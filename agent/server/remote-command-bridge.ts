@@ -7,6 +7,10 @@ import { CHANNEL, type CriChannelSession } from './cri-stream-client.js';
 
 export const V5_PROTOCOL = 'v5.channel.k8s.io';
 
+/** Bytes in flight in either direction above which the sending side is paused, and below which resumed. */
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = HIGH_WATER / 4;
+
 const v5Server = new WebSocketServer({
   noServer: true,
   perMessageDeflate: false,
@@ -28,6 +32,8 @@ export function bridgeV5(
 ): Promise<void> {
   return new Promise((resolve) => {
     v5Server.handleUpgrade(req, socket, head, (client: WebSocket) => {
+      let inputInFlight = 0;
+      let outputHeld = false;
       client.on('message', (data: Buffer) => {
         if (data.length === 0) return;
         const channel = data[0];
@@ -36,7 +42,12 @@ export function bridgeV5(
             log.debug('stdin close not passed on: the runtime session cannot half-close');
           return;
         }
-        session.send(channel, data.subarray(1));
+        inputInFlight += data.length;
+        if (inputInFlight > HIGH_WATER && !client.isPaused) client.pause();
+        session.send(channel, data.subarray(1), () => {
+          inputInFlight -= data.length;
+          if (client.isPaused && inputInFlight < LOW_WATER) client.resume();
+        });
       });
       client.on('close', () => {
         session.close();
@@ -45,7 +56,17 @@ export function bridgeV5(
       client.on('error', () => session.close());
       session.start({
         data: (channel, data) => {
-          if (client.readyState === client.OPEN) client.send(Buffer.concat([Buffer.from([channel]), data]));
+          if (client.readyState !== client.OPEN) return;
+          client.send(Buffer.concat([Buffer.from([channel]), data]), () => {
+            if (outputHeld && client.bufferedAmount < LOW_WATER) {
+              outputHeld = false;
+              session.resumeOutput();
+            }
+          });
+          if (!outputHeld && client.bufferedAmount > HIGH_WATER) {
+            outputHeld = true;
+            session.pauseOutput();
+          }
         },
         close: () => {
           if (client.readyState === client.OPEN) client.close(1000);

@@ -316,6 +316,23 @@ describe('kubelet HTTPS server', () => {
     expect(s.status).toMatchObject({ status: 'Success' });
   });
 
+  it('exec carries megabytes both ways (stdin over SPDY, output over WebSocket v4)', async () => {
+    const input = 'x'.repeat(3_000_000);
+    const up = await v5(
+      `/exec/default/sleeper/main?${q(['wc', '-c'], { stdin: true, stdout: true, stderr: true })}`,
+      {
+        input,
+        closeStdin: true,
+      },
+    );
+    expect(up.channels.get(1)?.trim()).toBe('3000000');
+    const down = await v5(
+      `/exec/default/sleeper/main?${q(['head', '-c', '3000000', '/dev/zero'], { stdout: true, stderr: true })}`,
+    );
+    expect(down.channels.get(1)?.length).toBe(3_000_000);
+    expect(down.status).toMatchObject({ status: 'Success' });
+  });
+
   it('exec with a tty takes the terminal size from the resize channel', async () => {
     const s = await v5(
       `/exec/default/sleeper/main?${q(['sh', '-c', 'sleep 0.3; stty size'], { stdin: true, stdout: true, tty: true })}`,
