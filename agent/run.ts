@@ -14,6 +14,8 @@ import { DEFAULT_CLUSTER_DOMAIN } from './sandbox-config.js';
 
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
+/** How long the first Node status write waits for the pod network to read the Node. */
+const NETWORK_WAIT_MS = 5000;
 
 export interface KubeletOptions {
   api: ApiClient;
@@ -143,13 +145,17 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       manifestDir: opts.manifestDir,
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
+    const networkDone = network.run(opts.signal);
+    networkDone.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
+    // After a restart, the Node already has its pod CIDR: see it before the first status write.
+    await network.waitForNode(opts.signal, NETWORK_WAIT_MS);
     await Promise.all([
       every(opts.nodeStatusCheckMs ?? NODE_STATUS_CHECK_MS, opts.signal, syncNode),
       every(NODE_LEASE_RENEW_MS, opts.signal, async () => {
         await lease.renew().catch((e) => log.warn({ err: e }, 'node lease renewal failed'));
       }),
       pods.run(opts.signal),
-      network.run(opts.signal),
+      networkDone,
     ]);
   } finally {
     cri.close();

@@ -124,6 +124,27 @@ export class PodNetwork {
     }
   }
 
+  /**
+   * Resolves once the Node was read and its conflist written (or `timeoutMs` passed), so a
+   * restarted kubelet does not report the network as not ready for a moment. Call after run().
+   */
+  async waitForNode(signal: AbortSignal, timeoutMs: number): Promise<void> {
+    if (!this.confPath) return;
+    const inner = new AbortController();
+    const timer = setTimeout(() => inner.abort(), timeoutMs);
+    const stop = () => inner.abort();
+    signal.addEventListener('abort', stop);
+    try {
+      await this.informer.waitForSync(inner.signal);
+      await this.applying;
+    } catch {
+      // timed out or stopping: readiness is reported as it is
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
   /** Follows the Node's podCIDRs and the runtime's network state until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
     let informerDone: Promise<void> | undefined;

@@ -39,7 +39,7 @@ let api: ApiClient;
 let cri: CriClient;
 let tmp: string;
 let netnsMade = false;
-const stop = new AbortController();
+let stop = new AbortController();
 let kubelet: Promise<void> | undefined;
 
 async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -105,19 +105,8 @@ async function natRules(): Promise<string> {
   return nat.stdout + filter.stdout;
 }
 
-beforeAll(async () => {
-  await run('ip', ['netns', 'add', NETNS]);
-  netnsMade = true;
-  await inNode(['ip', 'link', 'set', 'lo', 'up']);
-  tmp = await mkdtemp(join(tmpdir(), 'skiff-pod-network-'));
-  await writeFile(join(tmp, 'resolv.conf'), 'nameserver 192.0.2.53\nsearch host.example\noptions edns0\n');
-  [server, ctrd] = await Promise.all([
-    startSkiffServer(),
-    startTestContainerd({ netns: NETNS, loopbackConflist: false }),
-  ]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'pod-network-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
+function runKubelet(): void {
+  stop = new AbortController();
   kubelet = startKubelet({
     api,
     log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
@@ -136,6 +125,22 @@ beforeAll(async () => {
     cniBridge: BRIDGE,
     cniIpamDataDir: join(tmp, 'ipam'),
   });
+}
+
+beforeAll(async () => {
+  await run('ip', ['netns', 'add', NETNS]);
+  netnsMade = true;
+  await inNode(['ip', 'link', 'set', 'lo', 'up']);
+  tmp = await mkdtemp(join(tmpdir(), 'skiff-pod-network-'));
+  await writeFile(join(tmp, 'resolv.conf'), 'nameserver 192.0.2.53\nsearch host.example\noptions edns0\n');
+  [server, ctrd] = await Promise.all([
+    startSkiffServer(),
+    startTestContainerd({ netns: NETNS, loopbackConflist: false }),
+  ]);
+  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
+  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'pod-network-test' });
+  cri = new CriClient({ endpoint: ctrd.endpoint });
+  runKubelet();
 }, 90_000);
 
 afterAll(async () => {
@@ -309,6 +314,24 @@ describe('pod networking through CNI', () => {
     expect(fromPod.trim()).toBe('via-hostport');
     expect(await natRules()).toContain(`--dport ${HOST_PORT}`);
   }, 60_000);
+
+  it('keeps the node Ready and the pods with their IPs across a kubelet restart', async () => {
+    const before = await api.get<Node>(NODES, NODE);
+    const web = await getPod('web');
+    stop.abort();
+    await kubelet;
+    runKubelet();
+    // Long enough for the restarted kubelet to write the Node and sync the pods.
+    await new Promise((r) => setTimeout(r, 2500));
+    const after = await api.get<Node>(NODES, NODE);
+    expect(readyOf(after)?.status).toBe('True');
+    expect(readyOf(after)?.lastTransitionTime).toBe(readyOf(before)?.lastTransitionTime);
+    const again = await getPod('web');
+    expect(again.status?.podIP).toBe(web.status?.podIP);
+    expect(again.status?.containerStatuses?.[0]?.containerID).toBe(
+      web.status?.containerStatuses?.[0]?.containerID,
+    );
+  }, 30_000);
 
   it('removes the per-pod iptables rules and IP leases when the pods are deleted', async () => {
     const pods = (await api.list<Pod>(PODS, { namespace: 'default' })).items;
