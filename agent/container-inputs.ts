@@ -1,4 +1,6 @@
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import type { Container as ContainerSpec, Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/object.js';
@@ -134,6 +136,10 @@ export class KubeletContainerInputs implements ContainerInputs {
         sources: this.sources,
         addresses: this.addresses(pod, net),
         allocatable: () => this.allocatable(),
+        services: async (ns) => [
+          ...(await this.sources.services(ns)),
+          ...(ns === 'default' ? [] : await this.sources.services('default')),
+        ],
         onInvalidKeys: (kind, name, keys) =>
           this.recorder.event(
             pod as KubeObject,
@@ -164,6 +170,19 @@ export class KubeletContainerInputs implements ContainerInputs {
   async cleanup(uid: string): Promise<void> {
     this.lastMountEvent.delete(uid);
     await this.volumes.tearDown(uid);
+  }
+
+  /**
+   * Tears down the directories of pods not in `active` (uids of every pod the kubelet knows,
+   * running or terminating), e.g. pods deleted while the kubelet was down whose sandboxes are gone.
+   */
+  async cleanupOrphans(active: ReadonlySet<string>): Promise<void> {
+    const uids = await readdir(join(this.o.rootDir, 'pods')).catch(() => [] as string[]);
+    for (const uid of uids) {
+      if (active.has(uid)) continue;
+      this.log.info({ uid }, 'removing orphaned pod directory');
+      await this.cleanup(uid);
+    }
   }
 
   private addresses(pod: Pod, net?: PodNetwork): PodAddresses {

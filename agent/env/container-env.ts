@@ -1,15 +1,18 @@
-import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1.js';
+import type { Container, EnvVar, Pod, Service } from 'kubernetes-types/core/v1.js';
 import type { KeyValue } from '../../shim/index.js';
 import { type SourceCache, SourceNotFoundError } from '../volumes/source-cache.js';
 import { expandVars } from './expand.js';
 import { type PodAddresses, podFieldValue } from './field-ref.js';
 import { type Allocatable, containerResourceValue } from './resource-field-ref.js';
+import { serviceEnv } from './service-env.js';
 
 export interface EnvContext {
   sources: Pick<SourceCache, 'configMap' | 'secret'>;
   addresses: PodAddresses;
   /** Node allocatable, the default of unset limits in resourceFieldRef. */
   allocatable: () => Promise<Allocatable>;
+  /** The Services visible to pods of a namespace (its own and the default namespace's), for service links. */
+  services?: (namespace: string) => Promise<Service[]>;
   /** Called with the envFrom keys skipped as invalid variable names (for an Event). */
   onInvalidKeys?: (kind: 'configMap' | 'secret', name: string, keys: string[]) => void;
 }
@@ -26,12 +29,16 @@ const secretValue = (b64: string): string => Buffer.from(b64, 'base64').toString
 /**
  * The environment of `spec` as the kubelet makes it: envFrom sources in order (invalid names
  * skipped), then `env` in order, literal values with `$(VAR)` expanded against what is defined so
- * far, valueFrom resolved. A later definition replaces an earlier one in place. Throws
+ * far (and the service variables), valueFrom resolved, then the service variables of
+ * enableServiceLinks and the `kubernetes` Service not already defined. A later definition replaces an earlier one in place. Throws
  * SourceNotFoundError or Error with the kubelet's wording when a required source is missing.
  */
 export async function resolveContainerEnv(pod: Pod, spec: Container, ctx: EnvContext): Promise<KeyValue[]> {
   const ns = pod.metadata?.namespace ?? 'default';
   const env = new Map<string, string>();
+  const services = ctx.services
+    ? serviceEnv(await ctx.services(ns), ns, pod.spec?.enableServiceLinks ?? true)
+    : new Map<string, string>();
   for (const from of spec.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     let data: Record<string, string> = {};
@@ -65,9 +72,11 @@ export async function resolveContainerEnv(pod: Pod, spec: Container, ctx: EnvCon
     if (invalid.length > 0) ctx.onInvalidKeys?.(kind, name, invalid.sort());
   }
   for (const e of spec.env ?? []) {
-    const value = await envValue(pod, spec, e, env, ns, ctx);
+    const value = await envValue(pod, spec, e, env, services, ns, ctx);
     if (value !== undefined) env.set(e.name, value);
   }
+  // Service variables come last and never replace the container's own.
+  for (const [k, v] of services) if (!env.has(k)) env.set(k, v);
   return [...env].map(([key, value]) => ({ key, value }));
 }
 
@@ -77,10 +86,11 @@ async function envValue(
   spec: Container,
   e: EnvVar,
   defined: Map<string, string>,
+  services: Map<string, string>,
   ns: string,
   ctx: EnvContext,
 ): Promise<string | undefined> {
-  if (e.value) return expandVars(e.value, (n) => defined.get(n));
+  if (e.value) return expandVars(e.value, (n) => defined.get(n) ?? services.get(n));
   const from = e.valueFrom;
   if (!from) return '';
   if (from.fieldRef) return podFieldValue(pod, from.fieldRef.fieldPath, ctx.addresses);

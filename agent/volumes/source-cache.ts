@@ -1,4 +1,4 @@
-import type { ConfigMap, Node, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Node, Secret, Service } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { isStatusError } from '../../api/errors.js';
 import type { ApiObject } from '../../api/object.js';
@@ -6,6 +6,7 @@ import type { ApiClient, ResourceRef } from '../../client/rest-client.js';
 
 export const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
+const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', namespaced: false };
 
 /** Thrown for a required source that does not exist, worded as the kubelet words it. */
@@ -70,10 +71,33 @@ export class SourceCache {
     this.entries.clear();
   }
 
-  private async get(res: ResourceRef, namespace: string, name: string): Promise<ApiObject | undefined> {
+  /** The Services of a namespace (for the service env variables). */
+  async services(namespace: string): Promise<Service[]> {
+    const list = await this.cached(`services/${namespace}/`, async () => {
+      const l = await this.o.api.list<Service & ApiObject>(SERVICES, { namespace });
+      return l as unknown as ApiObject;
+    });
+    return ((list as { items?: Service[] } | undefined)?.items ?? []) as Service[];
+  }
+
+  private get(res: ResourceRef, namespace: string, name: string): Promise<ApiObject | undefined> {
+    return this.cached(`${res.plural}/${namespace}/${name}`, async () => {
+      try {
+        return await this.o.api.get(res, name, { namespace: namespace || undefined });
+      } catch (err) {
+        if (isStatusError(err, 'NotFound')) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  /** `load()` at most once per TTL per key (shorter while it gives undefined), shared by concurrent callers. */
+  private async cached(
+    key: string,
+    load: () => Promise<ApiObject | undefined>,
+  ): Promise<ApiObject | undefined> {
     const now = this.o.now();
     this.sweep(now);
-    const key = `${res.plural}/${namespace}/${name}`;
     let e = this.entries.get(key);
     if (e) {
       e.usedAt = now;
@@ -85,35 +109,28 @@ export class SourceCache {
       this.entries.set(key, e);
     }
     const entry = e;
-    entry.loading = this.fetch(res, namespace, name, entry).finally(() => {
+    entry.loading = this.refresh(key, entry, load).finally(() => {
       entry.loading = undefined;
     });
     return entry.loading;
   }
 
-  private async fetch(
-    res: ResourceRef,
-    namespace: string,
-    name: string,
+  private async refresh(
+    key: string,
     e: Entry,
+    load: () => Promise<ApiObject | undefined>,
   ): Promise<ApiObject | undefined> {
     try {
-      e.value = await this.o.api.get(res, name, { namespace: namespace || undefined });
+      e.value = await load();
     } catch (err) {
-      if (!isStatusError(err, 'NotFound')) {
-        // Keep serving what we had while the API is unreachable; only a first read fails.
-        if (e.at > 0) {
-          e.at = this.o.now();
-          this.o.log.warn(
-            { err, resource: res.plural, namespace, name },
-            'source refresh failed, using cached copy',
-          );
-          return e.value;
-        }
-        this.entries.delete(`${res.plural}/${namespace}/${name}`);
-        throw err;
+      // Keep serving what we had while the API is unreachable; only a first read fails.
+      if (e.at > 0) {
+        e.at = this.o.now();
+        this.o.log.warn({ err, key }, 'source refresh failed, using cached copy');
+        return e.value;
       }
-      e.value = undefined;
+      this.entries.delete(key);
+      throw err;
     }
     e.at = this.o.now();
     return e.value;

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ConfigMap, Event, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Event, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstHostIPv4 } from '../../../agent/node-info.js';
@@ -16,6 +16,7 @@ import { startSkiffServer, type TestServer } from '../../support/skiff-server.js
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
 const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
+const SERVICES: ResourceRef = { group: '', version: 'v1', plural: 'services', namespaced: true };
 const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 const NODE = 'env-test-node';
 // The host's own address: what the kubelet reports as hostIP (and podIP, host network) by default.
@@ -177,6 +178,11 @@ describe('container env, command and resources through the kubelet', () => {
     ])
       expect(lines, out).toContain(want);
     expect(out).not.toContain('OPTIONAL=');
+    // Service links: the API's own Service, as in-cluster clients find it.
+    const kube = await api.get<Service>(SERVICES, 'kubernetes', { namespace: 'default' });
+    expect(kube.spec?.clusterIP).toBeTruthy();
+    expect(lines).toContain(`KUBERNETES_SERVICE_HOST=${kube.spec?.clusterIP}`);
+    expect(lines).toContain(`KUBERNETES_SERVICE_PORT=${kube.spec?.ports?.[0]?.port}`);
     expect(out).not.toContain('1st=');
     const events = await api.list<Event>(EVENTS, { namespace: 'default' });
     expect(events.items.find((e) => e.reason === 'InvalidEnvironmentVariableNames')?.message).toBe(

@@ -1,9 +1,10 @@
-import type { ConfigMap, Container, Pod, Secret } from 'kubernetes-types/core/v1.js';
+import type { ConfigMap, Container, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
 import { resolveContainerEnv } from '../../../agent/env/container-env.js';
 import { expandVars } from '../../../agent/env/expand.js';
 import { formatMap, podFieldValue } from '../../../agent/env/field-ref.js';
 import { containerResourceValue } from '../../../agent/env/resource-field-ref.js';
+import { serviceEnv } from '../../../agent/env/service-env.js';
 import { parseQuantity } from '../../../api/quantity.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -192,5 +193,72 @@ describe('container env', () => {
       allocatable,
     });
     expect(env).toEqual([{ key: 'C', value: 'c' }]);
+  });
+});
+
+describe('service env', () => {
+  const svc = (
+    namespace: string,
+    name: string,
+    clusterIP: string,
+    ports: { port: number; name?: string; protocol?: string }[],
+  ): Service => ({
+    metadata: { namespace, name },
+    spec: { clusterIP, ports },
+  });
+  const services = [
+    svc('default', 'kubernetes', '10.96.0.1', [{ name: 'https', port: 443, protocol: 'TCP' }]),
+    svc('prod', 'my-db', '10.96.0.7', [{ port: 5432 }, { name: 'metrics', port: 9187, protocol: 'UDP' }]),
+    svc('prod', 'headless', 'None', [{ port: 80 }]),
+    svc('other', 'elsewhere', '10.96.0.9', [{ port: 80 }]),
+  ];
+
+  it('gives the kubernetes Service always and same-namespace Services with links enabled', () => {
+    const env = serviceEnv(services, 'prod', true);
+    expect(Object.fromEntries(env)).toEqual({
+      KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_SERVICE_PORT_HTTPS: '443',
+      KUBERNETES_PORT: 'tcp://10.96.0.1:443',
+      KUBERNETES_PORT_443_TCP: 'tcp://10.96.0.1:443',
+      KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
+      KUBERNETES_PORT_443_TCP_PORT: '443',
+      KUBERNETES_PORT_443_TCP_ADDR: '10.96.0.1',
+      MY_DB_SERVICE_HOST: '10.96.0.7',
+      MY_DB_SERVICE_PORT: '5432',
+      MY_DB_SERVICE_PORT_METRICS: '9187',
+      MY_DB_PORT: 'tcp://10.96.0.7:5432',
+      MY_DB_PORT_5432_TCP: 'tcp://10.96.0.7:5432',
+      MY_DB_PORT_5432_TCP_PROTO: 'tcp',
+      MY_DB_PORT_5432_TCP_PORT: '5432',
+      MY_DB_PORT_5432_TCP_ADDR: '10.96.0.7',
+      MY_DB_PORT_9187_UDP: 'udp://10.96.0.7:9187',
+      MY_DB_PORT_9187_UDP_PROTO: 'udp',
+      MY_DB_PORT_9187_UDP_PORT: '9187',
+      MY_DB_PORT_9187_UDP_ADDR: '10.96.0.7',
+    });
+    expect([...serviceEnv(services, 'prod', false).keys()].every((k) => k.startsWith('KUBERNETES_'))).toBe(
+      true,
+    );
+  });
+
+  it('puts service variables after the container env, usable in $(VAR), never replacing it', async () => {
+    const c: Container = {
+      name: 'c',
+      env: [
+        { name: 'URL', value: 'https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)' },
+        { name: 'MY_DB_SERVICE_PORT', value: 'mine' },
+      ],
+    };
+    const env = await resolveContainerEnv(pod(c), c, {
+      sources: sources({}),
+      addresses,
+      allocatable,
+      services: async () => services,
+    });
+    expect(env[0]).toEqual({ key: 'URL', value: 'https://10.96.0.1:443' });
+    expect(env[1]).toEqual({ key: 'MY_DB_SERVICE_PORT', value: 'mine' });
+    expect(env.filter((e) => e.key === 'MY_DB_SERVICE_PORT')).toHaveLength(1);
+    expect(env.find((e) => e.key === 'MY_DB_SERVICE_HOST')?.value).toBe('10.96.0.7');
   });
 });
