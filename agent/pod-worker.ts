@@ -150,6 +150,8 @@ export class PodWorker {
       return;
     }
     const { id: sandboxId, config } = sandbox;
+    // Known before any container is made (status.podIP in env and /etc/hosts need it).
+    const podIPs = await this.podIPs(pod, sandboxId);
     const inputsWait = await this.d.inputs.prepare(pod).then(
       () => undefined,
       (e) => {
@@ -183,7 +185,6 @@ export class PodWorker {
           ? await this.ensureContainer(pod, spec, sandboxId, config, pod.spec?.restartPolicy)
           : { spec, runtimeName: this.d.runtimeName, waiting: inputsWait ?? { reason: 'PodInitializing' } },
       );
-    const podIPs = await this.podIPs(pod, sandboxId);
     const podIP = podIPs[0] ?? '';
     this.probe(pod, podIP, observed);
     const status = computePodStatus({
