@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   chmod,
+  chown,
   lstat,
   mkdir,
   readdir,
@@ -87,7 +88,12 @@ async function holds(tsDir: string, payload: Payload): Promise<boolean> {
  * with a rename, and each top-level name is a symlink into `..data`. Returns false when the
  * volume already held the payload (nothing written).
  */
-export async function writeAtomic(dir: string, input: Payload, now: Date = new Date()): Promise<boolean> {
+export async function writeAtomic(
+  dir: string,
+  input: Payload,
+  opts: { now?: Date; fsGroup?: number } = {},
+): Promise<boolean> {
+  const now = opts.now ?? new Date();
   const payload: Payload = new Map();
   for (const [p, f] of input) payload.set(cleanPayloadPath(p), f);
   await mkdir(dir, { recursive: true });
@@ -106,6 +112,7 @@ export async function writeAtomic(dir: string, input: Payload, now: Date = new D
     await writeFile(target, f.data, { mode: f.mode });
     await chmod(target, f.mode);
   }
+  if (opts.fsGroup !== undefined) await groupOwn(tsDir, opts.fsGroup);
   const tmpLink = join(dir, DATA_DIR_TMP);
   await rm(tmpLink, { force: true });
   await symlink(tsName, tmpLink);
@@ -130,6 +137,17 @@ export async function writeAtomic(dir: string, input: Payload, now: Date = new D
       await rm(join(dir, name), { recursive: true, force: true });
   }
   return true;
+}
+
+/** Gives the fsGroup the written tree, directories setgid, as upstream's volume ownership does. */
+async function groupOwn(root: string, gid: number): Promise<void> {
+  await chown(root, -1, gid);
+  await chmod(root, ((await stat(root)).mode & 0o7777) | 0o2000 | 0o110);
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    const p = join(root, e.name);
+    if (e.isDirectory()) await groupOwn(p, gid);
+    else await chown(p, -1, gid);
+  }
 }
 
 async function visibleLinksOk(dir: string, tops: Set<string>): Promise<boolean> {

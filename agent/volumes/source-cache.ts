@@ -28,6 +28,8 @@ export interface SourceCacheOptions {
 
 interface Entry {
   at: number;
+  /** Loaded at least once. */
+  loaded: boolean;
   usedAt: number;
   value: ApiObject | undefined;
   loading?: Promise<ApiObject | undefined>;
@@ -105,7 +107,7 @@ export class SourceCache {
       const ttl = e.value ? this.ttlMs : this.missingTtlMs;
       if (now - e.at < ttl) return e.value;
     } else {
-      e = { at: 0, usedAt: now, value: undefined };
+      e = { at: 0, loaded: false, usedAt: now, value: undefined };
       this.entries.set(key, e);
     }
     const entry = e;
@@ -124,7 +126,7 @@ export class SourceCache {
       e.value = await load();
     } catch (err) {
       // Keep serving what we had while the API is unreachable; only a first read fails.
-      if (e.at > 0) {
+      if (e.loaded) {
         e.at = this.o.now();
         this.o.log.warn({ err, key }, 'source refresh failed, using cached copy');
         return e.value;
@@ -133,6 +135,7 @@ export class SourceCache {
       throw err;
     }
     e.at = this.o.now();
+    e.loaded = true;
     return e.value;
   }
 

@@ -1,4 +1,4 @@
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -158,6 +158,11 @@ export class VolumeManager {
         if (v.emptyDir?.medium === 'Memory') await this.tmpfs(dir, this.emptyDirSize(pod, v));
         else if (v.emptyDir?.medium) throw new Error(`emptyDir medium ${v.emptyDir.medium} is not supported`);
         await chmod(dir, 0o777);
+        const gid = pod.spec?.securityContext?.fsGroup;
+        if (gid !== undefined) {
+          await chown(dir, -1, gid);
+          await chmod(dir, 0o2777);
+        }
       } else if (plugin === 'secret' || plugin === 'projected') {
         // Secrets never touch the disk, as upstream keeps them.
         await this.tmpfs(dir, 0);
@@ -166,9 +171,12 @@ export class VolumeManager {
     }
     if (plugin === 'emptyDir') return;
     const payload = await this.payload(pod, v);
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
+    // With an fsGroup the files are group-readable, as upstream makes them.
+    if (fsGroup !== undefined) for (const f of payload.values()) f.mode |= 0o440;
     const fp = payloadFingerprint(payload);
     if (fp === st.fingerprint) return;
-    const written = await writeAtomic(dir, payload);
+    const written = await writeAtomic(dir, payload, { fsGroup });
     st.fingerprint = fp;
     if (written) this.o.log.debug({ pod: pod.metadata?.name, volume: v.name }, 'volume content written');
   }

@@ -34,7 +34,7 @@ describe('atomic writer', () => {
       ['a', file('A')],
       ['sub/b', file('B', 0o600)],
     ]);
-    expect(await writeAtomic(vol, payload, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))).toBe(true);
+    expect(await writeAtomic(vol, payload, { now: new Date(Date.UTC(2026, 0, 2, 3, 4, 5)) })).toBe(true);
     const ts = await readlink(join(vol, '..data'));
     expect(ts).toMatch(/^\.\.2026_01_02_03_04_05\.[0-9a-f]+$/);
     expect(await readlink(join(vol, 'a'))).toBe('..data/a');
@@ -80,6 +80,16 @@ describe('atomic writer', () => {
     expect(await readFile(join(vol, 'a'), 'utf8')).toBe('changed');
     // The removed key's link and the old directory are gone.
     expect((await readdir(vol)).sort()).toEqual(['..data', second, 'a'].sort());
+  });
+
+  it('gives an fsGroup the files, directories setgid', async () => {
+    const vol = join(dir, 'v');
+    await writeAtomic(vol, new Map([['sub/a', file('A', 0o440)]]), { fsGroup: 4321 });
+    const f = await stat(join(vol, 'sub/a'));
+    expect(f.gid).toBe(4321);
+    const d = await stat(join(vol, 'sub'));
+    expect(d.gid).toBe(4321);
+    expect(d.mode & 0o2000).toBe(0o2000);
   });
 
   it('refuses paths that leave the volume', async () => {
