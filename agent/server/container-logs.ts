@@ -1,7 +1,8 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
 import { badRequest, StatusError } from '../../api/errors.js';
-import type { CriClient } from '../../shim/index.js';
+import type { Container, CriClient } from '../../shim/index.js';
 import {
   type CriLogRecord,
   type LogWriteOptions,
@@ -74,19 +75,15 @@ export async function serveContainerLogs(d: {
       throw new StatusError(404, 'NotFound', `pod "${ref.name}" not found`, { name: ref.name, kind: 'pods' });
     throw badRequest(`container "${container}" in pod "${ref.name}" is waiting to start: ContainerCreating`);
   }
-  const target = query.previous ? attempts[1] : attempts[0];
-  if (!target)
-    throw badRequest(`previous terminated container "${container}" in pod "${ref.name}" not found`);
-  const status = (await d.cri.runtime.containerStatus(target.id)).status;
-  if (!status || status.state === 'CONTAINER_CREATED' || !status.logPath)
-    throw badRequest(`container "${container}" in pod "${ref.name}" is waiting to start: ContainerCreating`);
-
+  const { logPath, containerId, running } = await logSource(d.cri, attempts, query.previous, ref, container);
   let file: FileHandle;
   try {
-    file = await open(status.logPath, 'r');
+    file = await open(logPath, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    throw badRequest(`container "${container}" in pod "${ref.name}": log file ${status.logPath} is missing`);
+    if (query.previous)
+      throw badRequest(`previous terminated container "${container}" in pod "${ref.name}" not found`);
+    throw badRequest(`container "${container}" in pod "${ref.name}": log file ${logPath} is missing`);
   }
   let clientGone = false;
   res.on('close', () => {
@@ -113,10 +110,10 @@ export async function serveContainerLogs(d: {
     reader.keep(first.rest);
     await emit(query.tailLines === undefined ? first.records : tailRecords(first.records, query.tailLines));
 
-    if (query.follow && !query.previous) {
+    if (query.follow && running) {
       let lastCheck = Date.now();
-      let running = status.state === 'CONTAINER_RUNNING';
-      while (running && !clientGone && !writer.full) {
+      let stillRunning = true;
+      while (stillRunning && !clientGone && !writer.full) {
         const more = await reader.readAll();
         if (more.grew) {
           const { records, rest } = parseCriLogChunk(more.data);
@@ -127,8 +124,8 @@ export async function serveContainerLogs(d: {
         await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
         if (Date.now() - lastCheck >= FOLLOW_STATE_CHECK_MS) {
           lastCheck = Date.now();
-          const st = await d.cri.runtime.containerStatus(target.id).catch(() => undefined);
-          running = st?.status?.state === 'CONTAINER_RUNNING';
+          const st = await d.cri.runtime.containerStatus(containerId).catch(() => undefined);
+          stillRunning = st?.status?.state === 'CONTAINER_RUNNING';
         }
       }
       // Whatever the container wrote before it stopped.
@@ -139,6 +136,40 @@ export async function serveContainerLogs(d: {
     await file.close();
     if (!clientGone) res.end();
   }
+}
+
+/**
+ * Which file to read: the latest attempt's, or the one before. The kubelet keeps the previous
+ * attempt's container; should it be gone, its file (`<attempt - 1>.log` beside the current one,
+ * as the kubelet names them) still holds the log.
+ */
+async function logSource(
+  cri: CriClient,
+  attempts: Container[],
+  previous: boolean,
+  ref: PodRef,
+  container: string,
+): Promise<{ logPath: string; containerId: string; running: boolean }> {
+  const notStarted = () =>
+    badRequest(`container "${container}" in pod "${ref.name}" is waiting to start: ContainerCreating`);
+  const noPrevious = () =>
+    badRequest(`previous terminated container "${container}" in pod "${ref.name}" not found`);
+  const [latest, before] = attempts;
+  const target = previous && before ? before : latest;
+  const status = (await cri.runtime.containerStatus(target.id)).status;
+  if (!status?.logPath) throw previous ? noPrevious() : notStarted();
+  if (!previous) {
+    if (status.state === 'CONTAINER_CREATED') throw notStarted();
+    return { logPath: status.logPath, containerId: target.id, running: status.state === 'CONTAINER_RUNNING' };
+  }
+  if (before) return { logPath: status.logPath, containerId: target.id, running: false };
+  const attempt = latest.metadata?.attempt ?? 0;
+  if (attempt === 0) throw noPrevious();
+  return {
+    logPath: join(dirname(status.logPath), `${attempt - 1}.log`),
+    containerId: target.id,
+    running: false,
+  };
 }
 
 /** Reads what was appended to a file since the last read; `keep` holds an unfinished line back. */

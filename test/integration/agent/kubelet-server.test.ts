@@ -160,13 +160,14 @@ beforeAll(async () => {
     pod('ticker', ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done']),
     pod('short', ['sh', '-c', 'echo first; sleep 2; echo second'], { restartPolicy: 'Never' }),
     pod('early', ['sh', '-c', 'echo early; exec sleep 1000']),
+    pod('crasher', ['sh', '-c', 'echo "attempt at $(cat /proc/uptime)"; sleep 0.5; exit 1']),
   ])
     await api.create<Pod>(PODS, p);
   await eventually('pods running', async () => {
     const list = await api.list<Pod>(PODS, { namespace: 'default' });
     cachedPods = list.items;
     const running = list.items.filter((p) => p.status?.containerStatuses?.[0]?.state?.running);
-    return running.length === 4 ? true : undefined;
+    return running.length >= 4 ? true : undefined;
   });
 }, 90_000);
 
@@ -226,6 +227,7 @@ describe('kubelet HTTPS server', () => {
     const list = JSON.parse(pods.text);
     expect(list.kind).toBe('PodList');
     expect(list.items.map((p: Pod) => p.metadata?.name).sort()).toEqual([
+      'crasher',
       'early',
       'short',
       'sleeper',
@@ -259,6 +261,28 @@ describe('kubelet HTTPS server', () => {
     expect(missing.status).toBe(404);
     expect(JSON.parse(missing.text).reason).toBe('NotFound');
     expect((await get('/containerLogs/default/early/other')).status).toBe(400);
+  });
+
+  it('serves the previous attempt, also from its file once its container is gone', async () => {
+    const uid = cachedPods.find((p) => p.metadata?.name === 'crasher')?.metadata?.uid ?? '';
+    const attempts = await eventually('a second attempt', async () => {
+      const cs = await cri.runtime.listContainers({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
+      return cs.length >= 2
+        ? cs.sort((a, b) => (b.metadata?.attempt ?? 0) - (a.metadata?.attempt ?? 0))
+        : undefined;
+    });
+    const previous = await get('/containerLogs/default/crasher/main?previous=true');
+    expect(previous.status).toBe(200);
+    expect(previous.text).toMatch(/^attempt at \d/);
+    const current = await eventually('the current attempt logged', async () => {
+      const r = await get('/containerLogs/default/crasher/main');
+      return r.text ? r : undefined;
+    });
+    expect(current.text).not.toBe(previous.text);
+    // Only the latest two attempts are kept; without its container the previous log is read from its file.
+    await cri.runtime.removeContainer(attempts[1].id);
+    const fromFile = await get('/containerLogs/default/crasher/main?previous=true');
+    expect(fromFile).toMatchObject({ status: 200, text: previous.text });
   });
 
   it('ends a followed log when the container exits', async () => {
