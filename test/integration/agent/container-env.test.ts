@@ -227,6 +227,35 @@ describe('container env, command and resources through the kubelet', () => {
     );
   }, 60_000);
 
+  it('applies the security context: read-only root, capabilities, no_new_privs', async () => {
+    await api.create<Pod>(
+      PODS,
+      busybox('locked', {
+        name: 'c',
+        command: [
+          'sh',
+          '-c',
+          'touch /x 2>/dev/null && echo root=rw || echo root=ro; grep -E "^(CapEff|NoNewPrivs):" /proc/self/status | tr -d "\\t"; sleep 1000',
+        ],
+        securityContext: {
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+          capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+        },
+      }),
+    );
+    const pod = await eventually('locked Running', async () => {
+      const p = await getPod('locked');
+      return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+    });
+    const out = await eventually('locked output', async () => {
+      const o = await containerOutput(pod);
+      return o.includes('NoNewPrivs') ? o : undefined;
+    });
+    // CAP_NET_BIND_SERVICE is bit 10.
+    expect(out.split('\n')).toEqual(['root=ro', 'CapEff:0000000000000400', 'NoNewPrivs:1']);
+  }, 30_000);
+
   it('refuses runAsNonRoot for a container running as root', async () => {
     await api.create<Pod>(
       PODS,
