@@ -50,6 +50,14 @@ export class SchedulerCache {
   private list: NodeInfo[] | undefined;
   /** How many nodes report each image name. */
   private readonly imageNodes = new Map<string, number>();
+  /** Names of changed nodes (pods or the node itself), in order: lets plugins update aggregates. */
+  private log: string[] = [];
+  /** The change number of log[0]. */
+  private logBase = 0;
+  private readonly withAffinity = new Set<NodeInfo>();
+  private readonly withRequiredAntiAffinity = new Set<NodeInfo>();
+  private affinityList: NodeInfo[] | undefined;
+  private antiAffinityList: NodeInfo[] | undefined;
 
   /**
    * Node infos with zones interleaved (one node of each zone in turn, as upstream's node tree),
@@ -69,6 +77,51 @@ export class SchedulerCache {
     return this.nodes.size;
   }
 
+  /** A number that grows with every change to any node or its pods. */
+  get changeSeq(): number {
+    return this.logBase + this.log.length;
+  }
+
+  /** Nodes changed since `seq` (with repeats); undefined when the log no longer reaches back. */
+  changedSince(seq: number): readonly string[] | undefined {
+    if (seq < this.logBase) return undefined;
+    return this.log.slice(seq - this.logBase);
+  }
+
+  /** Nodes holding pods whose affinity weighs in scores (pod affinity, preferred anti-affinity). */
+  nodesWithAffinity(): readonly NodeInfo[] {
+    this.affinityList ??= [...this.withAffinity];
+    return this.affinityList;
+  }
+
+  /** Nodes holding pods with required pod anti-affinity. */
+  nodesWithRequiredAntiAffinity(): readonly NodeInfo[] {
+    this.antiAffinityList ??= [...this.withRequiredAntiAffinity];
+    return this.antiAffinityList;
+  }
+
+  private touched(name: string): void {
+    this.log.push(name);
+    if (this.log.length > 200_000) {
+      this.log = this.log.slice(100_000);
+      this.logBase += 100_000;
+    }
+    const info = this.nodes.get(name);
+    if (info) this.trackAffinity(info);
+  }
+
+  private trackAffinity(info: NodeInfo, gone = false): void {
+    const track = (set: Set<NodeInfo>, has: boolean): boolean => {
+      if (has === set.has(info)) return false;
+      if (has) set.add(info);
+      else set.delete(info);
+      return true;
+    };
+    if (track(this.withAffinity, !gone && info.podsWithAffinity > 0)) this.affinityList = undefined;
+    if (track(this.withRequiredAntiAffinity, !gone && info.podsWithRequiredAntiAffinity > 0))
+      this.antiAffinityList = undefined;
+  }
+
   imageNodeCount(image: string): number {
     return this.imageNodes.get(image) ?? 0;
   }
@@ -81,6 +134,7 @@ export class SchedulerCache {
       this.countImages(info, -1);
       info.setNode(node);
       this.countImages(info, 1);
+      this.touched(name);
       return;
     }
     const created = new NodeInfo(node);
@@ -88,14 +142,17 @@ export class SchedulerCache {
     this.nodes.set(name, created);
     this.countImages(created, 1);
     this.list = undefined;
+    this.touched(name);
   }
 
   removeNode(name: string): void {
     const info = this.nodes.get(name);
     if (!info) return;
     this.countImages(info, -1);
+    this.trackAffinity(info, true);
     this.nodes.delete(name);
     this.list = undefined;
+    this.touched(name);
   }
 
   private countImages(info: NodeInfo, delta: number): void {
@@ -116,16 +173,23 @@ export class SchedulerCache {
       if (prev && !(prev.assumed && !nodeName)) this.removePod(key);
       return;
     }
-    if (prev) this.nodes.get(prev.nodeName)?.removePod(key);
+    if (prev && this.nodes.get(prev.nodeName)?.removePod(key)) this.touched(prev.nodeName);
     this.pods.set(key, { pod, nodeName, assumed: false });
-    this.nodes.get(nodeName)?.addPod(pod);
+    this.addTo(nodeName, pod);
+  }
+
+  private addTo(nodeName: string, pod: Pod): void {
+    const info = this.nodes.get(nodeName);
+    if (!info) return;
+    info.addPod(pod);
+    this.touched(nodeName);
   }
 
   removePod(key: string): void {
     const prev = this.pods.get(key);
     if (!prev) return;
     this.pods.delete(key);
-    this.nodes.get(prev.nodeName)?.removePod(key);
+    if (this.nodes.get(prev.nodeName)?.removePod(key)) this.touched(prev.nodeName);
   }
 
   /** Counts the pod on `nodeName` now, before the binding is written. */
@@ -134,7 +198,7 @@ export class SchedulerCache {
     const placed: Pod = { ...pod, spec: { ...(pod.spec ?? { containers: [] }), nodeName } };
     this.removePod(key);
     this.pods.set(key, { pod: placed, nodeName, assumed: true });
-    this.nodes.get(nodeName)?.addPod(placed);
+    this.addTo(nodeName, placed);
   }
 
   /** The binding failed: stop counting an assumed pod. */

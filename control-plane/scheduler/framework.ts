@@ -93,6 +93,14 @@ export type ScorePlugin = Plugin & Required<Pick<Plugin, 'score'>>;
 export interface Handle {
   /** Every node the scheduler knows, with the pods counted on it. */
   nodeInfos(): readonly NodeInfo[];
+  nodeInfo(name: string): NodeInfo | undefined;
+  /** Nodes holding pods whose affinity weighs in scores, and pods with required anti-affinity. */
+  nodesWithAffinity(): readonly NodeInfo[];
+  nodesWithRequiredAntiAffinity(): readonly NodeInfo[];
+  /** Grows with every change to a node or its pods. */
+  changeSeq(): number;
+  /** Names of nodes changed since `seq`; undefined when unknown (recompute from scratch). */
+  changedSince(seq: number): readonly string[] | undefined;
   /** A namespace's labels (for namespaceSelector); undefined when the namespace is unknown. */
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
   /** How many nodes report the image (normalized name) in status.images. */
@@ -110,6 +118,11 @@ export interface Handle {
 export function staticHandle(nodes: readonly NodeInfo[] = [], extra: Partial<Handle> = {}): Handle {
   return {
     nodeInfos: () => nodes,
+    nodeInfo: (name) => nodes.find((n) => n.name === name),
+    nodesWithAffinity: () => nodes.filter((n) => n.podsWithAffinity > 0),
+    nodesWithRequiredAntiAffinity: () => nodes.filter((n) => n.podsWithRequiredAntiAffinity > 0),
+    changeSeq: () => 0,
+    changedSince: () => undefined,
     namespaceLabels: () => undefined,
     imageNodeCount: (image) => nodes.filter((n) => n.images.has(image)).length,
     defaultSelector: () => undefined,

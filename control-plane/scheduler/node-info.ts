@@ -36,15 +36,24 @@ export interface PodEntry {
   requests: Resources;
   nonZero: Resources;
   ports: HostPort[];
-  /** Has pod affinity or anti-affinity (required or preferred). */
+  /** Has affinity terms that weigh in other pods' scores: pod affinity, or preferred anti-affinity. */
   affinity: boolean;
   /** Has required pod anti-affinity. */
   requiredAntiAffinity: boolean;
 }
 
-function hasPodAffinity(pod: Pod): boolean {
+function hasScoringAffinity(pod: Pod): boolean {
   const a = pod.spec?.affinity;
-  return !!(a?.podAffinity || a?.podAntiAffinity);
+  return (
+    (a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0 ||
+    (a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0 ||
+    (a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length ?? 0) > 0
+  );
+}
+
+/** A topology pair as one map key: label key and value joined by a character labels cannot hold. */
+export function pairKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
 }
 
 function hasRequiredAntiAffinity(pod: Pod): boolean {
@@ -61,9 +70,13 @@ export class NodeInfo {
   readonly nonZeroRequested: Resources = emptyResources();
   allocatable: Resources = emptyResources();
   allowedPods = 0;
+  /** The node's labels (never undefined). */
+  labels: Readonly<Record<string, string>> = NO_LABELS;
   /** Images the node reports (status.images), every name, with their size in bytes. */
   images = new Map<string, number>();
-  /** Pods with pod (anti-)affinity, and those with required anti-affinity: lets plugins skip most nodes. */
+  /** Every label as a topology pair key (see pairKey). */
+  labelPairs: string[] = [];
+  /** Pods whose affinity weighs in others' scores, and those with required anti-affinity: lets plugins skip most nodes. */
   podsWithAffinity = 0;
   podsWithRequiredAntiAffinity = 0;
   /** Bumped on every change; lets callers see whether the node changed. */
@@ -83,16 +96,14 @@ export class NodeInfo {
     return c;
   }
 
-  get labels(): Readonly<Record<string, string>> {
-    return this.node.metadata?.labels ?? NO_LABELS;
-  }
-
   get name(): string {
     return this.node.metadata?.name ?? '';
   }
 
   setNode(node: Node): void {
     this.node = node;
+    this.labels = node.metadata?.labels ?? NO_LABELS;
+    this.labelPairs = Object.entries(this.labels).map(([k, v]) => pairKey(k, v));
     const alloc = node.status?.allocatable ?? node.status?.capacity;
     this.allocatable = resourcesFromList(alloc);
     this.allowedPods = tryParseQuantity(alloc?.pods)?.value() ?? 0;
@@ -109,7 +120,7 @@ export class NodeInfo {
       requests: podRequests(pod.spec),
       nonZero: podRequests(pod.spec, true),
       ports: podHostPorts(pod),
-      affinity: hasPodAffinity(pod),
+      affinity: hasScoringAffinity(pod),
       requiredAntiAffinity: hasRequiredAntiAffinity(pod),
     });
   }

@@ -94,6 +94,11 @@ export class Scheduler {
     const lookups = this.lookups;
     const handle: Handle = {
       nodeInfos: () => d.cache.nodeInfos(),
+      nodeInfo: (name) => d.cache.nodeInfo(name),
+      nodesWithAffinity: () => d.cache.nodesWithAffinity(),
+      nodesWithRequiredAntiAffinity: () => d.cache.nodesWithRequiredAntiAffinity(),
+      changeSeq: () => d.cache.changeSeq,
+      changedSince: (seq) => d.cache.changedSince(seq),
       namespaceLabels: (ns) => lookups.namespaceLabels(ns),
       imageNodeCount: (image) => d.cache.imageNodeCount(image),
       defaultSelector: (pod) => lookups.defaultSelector(pod),

@@ -92,7 +92,4 @@ export function affinityTermsOf(pod: Pod): PodAffinityTerms {
   return t;
 }
 
-/** Topology pair key: `key` and `value` joined by a character labels cannot hold. */
-export function pairKey(key: string, value: string): string {
-  return `${key}\u0000${value}`;
-}
+export { pairKey } from '../node-info.js';

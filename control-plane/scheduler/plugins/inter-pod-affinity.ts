@@ -10,6 +10,7 @@ import {
   type Verdict,
 } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
+import { AggregateCache, type Contribution, OverlayCounts, TopologyAggregate } from '../topology-counts.js';
 import {
   type AffinityTerm,
   affinityTermsOf,
@@ -30,44 +31,43 @@ export const HARD_POD_AFFINITY_WEIGHT = 1;
 const FILTER_STATE = 'InterPodAffinity/filter';
 const SCORE_STATE = 'InterPodAffinity/score';
 
-type Counts = Map<string, number>;
-
-function bump(counts: Counts, key: string, delta: number): void {
-  const n = (counts.get(key) ?? 0) + delta;
-  if (n === 0) counts.delete(key);
-  else counts.set(key, n);
-}
-
 /** Per-attempt counts per topology pair, as upstream's preFilterState. */
 class FilterState {
   constructor(
     readonly terms: PodAffinityTerms,
     /** Pairs where an existing pod's required anti-affinity selects the incoming pod. */
-    readonly existingAntiAffinity: Counts = new Map(),
+    readonly existingAntiAffinity: OverlayCounts,
     /** Pairs holding pods that match all the incoming pod's required affinity terms. */
-    readonly affinity: Counts = new Map(),
+    readonly affinity: OverlayCounts,
     /** Pairs holding pods that match one of the incoming pod's required anti-affinity terms. */
-    readonly antiAffinity: Counts = new Map(),
+    readonly antiAffinity: OverlayCounts,
   ) {}
 
   clone(): FilterState {
     return new FilterState(
       this.terms,
-      new Map(this.existingAntiAffinity),
-      new Map(this.affinity),
-      new Map(this.antiAffinity),
+      this.existingAntiAffinity.clone(),
+      this.affinity.clone(),
+      this.antiAffinity.clone(),
     );
   }
+}
+
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+
+function contribution(counts: Map<string, number>): Contribution {
+  return counts.size === 0 ? [] : [...counts];
 }
 
 /**
  * Required pod affinity and anti-affinity (the incoming pod's terms, and existing pods'
  * anti-affinity against it) over topology domains; preferred terms score, as upstream's
- * InterPodAffinity. Counts per topology pair are computed once per attempt.
+ * InterPodAffinity. Counts per topology pair are aggregates kept up to date between attempts.
  */
 export class InterPodAffinity implements Plugin {
   readonly name = 'InterPodAffinity';
   private readonly nsLabels: NamespaceLabels;
+  private readonly aggregates = new AggregateCache();
 
   constructor(private readonly handle: Handle) {
     this.nsLabels = (ns) => handle.namespaceLabels(ns);
@@ -75,17 +75,95 @@ export class InterPodAffinity implements Plugin {
 
   preFilter(pod: Pod, state: CycleState): Verdict {
     const terms = affinityTermsOf(pod);
-    const s = new FilterState(terms);
-    const needAll = terms.requiredAffinity.length > 0 || terms.requiredAntiAffinity.length > 0;
-    for (const node of this.handle.nodeInfos()) {
-      if (!needAll && node.podsWithRequiredAntiAffinity === 0) continue;
-      for (const e of node.pods.values()) {
-        if (!needAll && !e.requiredAntiAffinity) continue;
-        this.account(s, pod, e.pod, node, 1);
+    const h = this.handle;
+    const ns = pod.metadata?.namespace ?? 'default';
+    let existing: ReadonlyMap<string, number> = EMPTY_COUNTS;
+    if (h.nodesWithRequiredAntiAffinity().length > 0) {
+      // Existing pods' terms depend on the incoming pod's namespace (and its labels) and labels.
+      const key = `x\u0000${ns}\u0000${JSON.stringify(h.namespaceLabels(ns) ?? {})}\u0000${JSON.stringify(pod.metadata?.labels ?? {})}`;
+      existing = this.aggregates
+        .get(
+          key,
+          () =>
+            new TopologyAggregate(
+              (node) => this.existingAntiOn(pod, node),
+              (hh) => hh.nodesWithRequiredAntiAffinity(),
+            ),
+        )
+        .refresh(h).counts;
+    }
+    let affinity: ReadonlyMap<string, number> = EMPTY_COUNTS;
+    let anti: ReadonlyMap<string, number> = EMPTY_COUNTS;
+    if (terms.requiredAffinity.length > 0 || terms.requiredAntiAffinity.length > 0) {
+      const a = pod.spec?.affinity;
+      const sig = JSON.stringify([
+        ns,
+        a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+        a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      ]);
+      if (terms.requiredAffinity.length > 0)
+        affinity = this.aggregates
+          .get(`a\u0000${sig}`, () => new TopologyAggregate((node) => this.affinityOn(terms, node)))
+          .refresh(h).counts;
+      if (terms.requiredAntiAffinity.length > 0)
+        anti = this.aggregates
+          .get(`n\u0000${sig}`, () => new TopologyAggregate((node) => this.antiOn(terms, node)))
+          .refresh(h).counts;
+    }
+    state.set(
+      FILTER_STATE,
+      new FilterState(
+        terms,
+        new OverlayCounts(existing),
+        new OverlayCounts(affinity),
+        new OverlayCounts(anti),
+      ),
+    );
+    return SUCCESS;
+  }
+
+  /** Pairs of the node where its pods' required anti-affinity selects `pod`. */
+  private existingAntiOn(pod: Pod, node: NodeInfo): Contribution {
+    if (node.podsWithRequiredAntiAffinity === 0) return [];
+    const counts = new Map<string, number>();
+    for (const e of node.pods.values()) {
+      if (!e.requiredAntiAffinity) continue;
+      for (const t of affinityTermsOf(e.pod).requiredAntiAffinity) {
+        const v = node.labels[t.topologyKey];
+        if (v !== undefined && termMatchesPod(t, pod, this.nsLabels)) {
+          const k = pairKey(t.topologyKey, v);
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
       }
     }
-    state.set(FILTER_STATE, s);
-    return SUCCESS;
+    return contribution(counts);
+  }
+
+  private affinityOn(terms: PodAffinityTerms, node: NodeInfo): Contribution {
+    let n = 0;
+    for (const e of node.pods.values()) if (allTermsMatch(terms.requiredAffinity, e.pod, this.nsLabels)) n++;
+    if (n === 0) return [];
+    const out: [string, number][] = [];
+    for (const t of terms.requiredAffinity) {
+      const v = node.labels[t.topologyKey];
+      if (v !== undefined) out.push([pairKey(t.topologyKey, v), n]);
+    }
+    return out;
+  }
+
+  private antiOn(terms: PodAffinityTerms, node: NodeInfo): Contribution {
+    const counts = new Map<string, number>();
+    for (const t of terms.requiredAntiAffinity) {
+      const v = node.labels[t.topologyKey];
+      if (v === undefined) continue;
+      let n = 0;
+      for (const e of node.pods.values()) if (termMatchesPod(t, e.pod, this.nsLabels)) n++;
+      if (n > 0) {
+        const k = pairKey(t.topologyKey, v);
+        counts.set(k, (counts.get(k) ?? 0) + n);
+      }
+    }
+    return contribution(counts);
   }
 
   /** Adds (delta 1) or takes away (-1) what one existing pod contributes to the counts. */
@@ -94,18 +172,18 @@ export class InterPodAffinity implements Plugin {
     for (const t of affinityTermsOf(other).requiredAntiAffinity) {
       const v = labels[t.topologyKey];
       if (v !== undefined && termMatchesPod(t, pod, this.nsLabels))
-        bump(s.existingAntiAffinity, pairKey(t.topologyKey, v), delta);
+        s.existingAntiAffinity.add(pairKey(t.topologyKey, v), delta);
     }
     if (allTermsMatch(s.terms.requiredAffinity, other, this.nsLabels)) {
       for (const t of s.terms.requiredAffinity) {
         const v = labels[t.topologyKey];
-        if (v !== undefined) bump(s.affinity, pairKey(t.topologyKey, v), delta);
+        if (v !== undefined) s.affinity.add(pairKey(t.topologyKey, v), delta);
       }
     }
     for (const t of s.terms.requiredAntiAffinity) {
       const v = labels[t.topologyKey];
       if (v !== undefined && termMatchesPod(t, other, this.nsLabels))
-        bump(s.antiAffinity, pairKey(t.topologyKey, v), delta);
+        s.antiAffinity.add(pairKey(t.topologyKey, v), delta);
     }
   }
 
@@ -132,10 +210,9 @@ export class InterPodAffinity implements Plugin {
       if (v !== undefined && (s.antiAffinity.get(pairKey(t.topologyKey, v)) ?? 0) > 0)
         return unschedulable(ERR_ANTI_AFFINITY);
     }
-    if (s.existingAntiAffinity.size > 0) {
-      for (const k in labels) {
-        if ((s.existingAntiAffinity.get(pairKey(k, labels[k])) ?? 0) > 0)
-          return unschedulable(ERR_EXISTING_ANTI_AFFINITY);
+    if (s.existingAntiAffinity.maybeNonEmpty) {
+      for (const pair of node.labelPairs) {
+        if ((s.existingAntiAffinity.get(pair) ?? 0) > 0) return unschedulable(ERR_EXISTING_ANTI_AFFINITY);
       }
     }
     return SUCCESS;
@@ -152,7 +229,7 @@ export class InterPodAffinity implements Plugin {
     }
     if (podsExist) return true;
     // The first pod of a group that selects itself may go anywhere its terms' topology exists.
-    return s.affinity.size === 0 && allTermsMatch(terms, pod, this.nsLabels);
+    return !s.affinity.anyPositive() && allTermsMatch(terms, pod, this.nsLabels);
   }
 
   preScore(pod: Pod, _nodes: readonly NodeInfo[], state: CycleState): void {
@@ -169,8 +246,7 @@ export class InterPodAffinity implements Plugin {
       }
       byValue.set(v, (byValue.get(v) ?? 0) + weight);
     };
-    for (const node of this.handle.nodeInfos()) {
-      if (!hasPreferred && node.podsWithAffinity === 0) continue;
+    for (const node of hasPreferred ? this.handle.nodeInfos() : this.handle.nodesWithAffinity()) {
       for (const e of node.pods.values()) {
         if (!hasPreferred && !e.affinity) continue;
         const other = e.pod;

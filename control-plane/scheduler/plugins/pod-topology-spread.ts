@@ -14,6 +14,7 @@ import {
   type Verdict,
 } from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
+import { AggregateCache, OverlayCounts, TopologyAggregate } from '../topology-counts.js';
 
 export const ERR_SPREAD = "node(s) didn't match pod topology spread constraints";
 export const ERR_SPREAD_LABEL = `${ERR_SPREAD} (missing required label)`;
@@ -121,7 +122,7 @@ class FilterState {
   constructor(
     readonly constraints: Constraint[],
     /** Per constraint: topology value → matching pods. Every eligible domain is present, 0 included. */
-    readonly counts: Map<string, number>[],
+    readonly counts: OverlayCounts[],
   ) {
     this.mins = constraints.map(() => undefined);
   }
@@ -129,27 +130,23 @@ class FilterState {
   clone(): FilterState {
     return new FilterState(
       this.constraints,
-      this.counts.map((m) => new Map(m)),
+      this.counts.map((c) => c.clone()),
     );
   }
 
   change(i: number, value: string, delta: number): void {
-    const m = this.counts[i];
-    const cur = m.get(value);
-    if (cur === undefined) return;
-    m.set(value, cur + delta);
+    if (this.counts[i].get(value) === undefined) return;
+    this.counts[i].add(value, delta);
     this.mins[i] = undefined;
   }
 
   /** The smallest count over domains; 0 while there are fewer domains than minDomains. */
   minMatch(i: number): number {
-    const m = this.counts[i];
-    if (m.size < this.constraints[i].minDomains) return 0;
+    const c = this.counts[i];
+    if (c.base.size < this.constraints[i].minDomains) return 0;
     let min = this.mins[i];
     if (min === undefined) {
-      min = Number.POSITIVE_INFINITY;
-      for (const n of m.values()) if (n < min) min = n;
-      if (min === Number.POSITIVE_INFINITY) min = 0;
+      min = c.min();
       this.mins[i] = min;
     }
     return min;
@@ -158,20 +155,23 @@ class FilterState {
 
 interface ScoreState {
   constraints: Constraint[];
-  /** Per constraint (not hostname): topology value → matching pods, for values of feasible nodes. */
-  counts: Map<string, number>[];
+  /** Per constraint (not hostname): topology value → matching pods over all eligible nodes. */
+  counts: ReadonlyMap<string, number>[];
   weights: number[];
   ignored: Set<string>;
 }
+
+const NO_COUNTS: ReadonlyMap<string, number> = new Map();
 
 /**
  * Spreads pods matching a selector evenly across topology domains: DoNotSchedule constraints
  * filter (maxSkew, minDomains, node inclusion policies, matchLabelKeys), ScheduleAnyway ones
  * (or upstream's system defaults, for pods with none of their own) score, as upstream's
- * PodTopologySpread.
+ * PodTopologySpread. Counts per domain are aggregates kept up to date between attempts.
  */
 export class PodTopologySpread implements Plugin {
   readonly name = 'PodTopologySpread';
+  private readonly aggregates = new AggregateCache();
 
   constructor(private readonly handle: Handle) {}
 
@@ -181,29 +181,52 @@ export class PodTopologySpread implements Plugin {
       .map((c) => compile(pod, c));
   }
 
+  /**
+   * Matching pods per value of constraint `i`'s key over the nodes it counts: those with all
+   * the keys (when `requireAll`) that pass its node inclusion policies.
+   */
+  private domainCounts(
+    pod: Pod,
+    constraints: readonly Constraint[],
+    i: number,
+    requireAll: boolean,
+  ): ReadonlyMap<string, number> {
+    const c = constraints[i];
+    const spec = pod.spec;
+    const key = JSON.stringify([
+      c.countKey,
+      c.topologyKey,
+      requireAll ? constraints.map((x) => x.topologyKey) : [],
+      c.honorNodeAffinity
+        ? [spec?.nodeSelector, spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution]
+        : null,
+      c.honorNodeTaints ? (spec?.tolerations ?? []) : null,
+    ]);
+    const ns = pod.metadata?.namespace ?? 'default';
+    return this.aggregates
+      .get(
+        key,
+        () =>
+          new TopologyAggregate((node) => {
+            if (requireAll && !hasAllKeys(node.labels, constraints)) return [];
+            if (!nodeIncluded(pod, node, c)) return [];
+            return [[node.labels[c.topologyKey] ?? '', countMatching(node, c, ns)]];
+          }),
+      )
+      .refresh(this.handle).counts;
+  }
+
   preFilter(pod: Pod, state: CycleState): Verdict {
     const constraints = this.constraints(pod, 'DoNotSchedule');
-    const counts = constraints.map(() => new Map<string, number>());
-    const s = new FilterState(constraints, counts);
-    state.set(FILTER_STATE, s);
-    if (constraints.length === 0) return SUCCESS;
-    const ns = pod.metadata?.namespace ?? 'default';
-    for (const node of this.handle.nodeInfos()) {
-      const labels = node.labels;
-      if (!hasAllKeys(labels, constraints)) continue;
-      for (let i = 0; i < constraints.length; i++) {
-        const c = constraints[i];
-        if (!nodeIncluded(pod, node, c)) continue;
-        const v = labels[c.topologyKey];
-        counts[i].set(v, (counts[i].get(v) ?? 0) + countMatching(node, c, ns));
-      }
-    }
+    const counts = constraints.map((_, i) => new OverlayCounts(this.domainCounts(pod, constraints, i, true)));
+    state.set(FILTER_STATE, new FilterState(constraints, counts));
     return SUCCESS;
   }
 
   private account(state: CycleState, pod: Pod, other: Pod, node: NodeInfo, delta: number): void {
     const s = state.get<FilterState>(FILTER_STATE);
     if (!s || s.constraints.length === 0) return;
+    if (other.metadata?.deletionTimestamp) return;
     if ((other.metadata?.namespace ?? 'default') !== (pod.metadata?.namespace ?? 'default')) return;
     if (!hasAllKeys(node.labels, s.constraints)) return;
     for (let i = 0; i < s.constraints.length; i++) {
@@ -264,33 +287,23 @@ export class PodTopologySpread implements Plugin {
     // Pods with constraints of their own ignore nodes missing a key; system defaults do not.
     const requireAll = own;
     const ignored = new Set<string>();
-    const counts = constraints.map(() => new Map<string, number>());
+    const values = constraints.map(() => new Set<string>());
     for (const node of nodes) {
       if (requireAll && !hasAllKeys(node.labels, constraints)) {
         ignored.add(node.name);
         continue;
       }
       for (let i = 0; i < constraints.length; i++) {
-        if (constraints[i].topologyKey === HOSTNAME_LABEL) continue;
-        counts[i].set(node.labels[constraints[i].topologyKey] ?? '', 0);
+        if (constraints[i].topologyKey !== HOSTNAME_LABEL)
+          values[i].add(node.labels[constraints[i].topologyKey] ?? '');
       }
     }
     const weights = constraints.map((c, i) =>
-      Math.log((c.topologyKey === HOSTNAME_LABEL ? nodes.length - ignored.size : counts[i].size) + 2),
+      Math.log((c.topologyKey === HOSTNAME_LABEL ? nodes.length - ignored.size : values[i].size) + 2),
     );
-    const ns = pod.metadata?.namespace ?? 'default';
-    for (const node of this.handle.nodeInfos()) {
-      const labels = node.labels;
-      if (requireAll && !hasAllKeys(labels, constraints)) continue;
-      for (let i = 0; i < constraints.length; i++) {
-        const c = constraints[i];
-        if (c.topologyKey === HOSTNAME_LABEL) continue;
-        const v = labels[c.topologyKey] ?? '';
-        const cur = counts[i].get(v);
-        if (cur === undefined || !nodeIncluded(pod, node, c)) continue;
-        counts[i].set(v, cur + countMatching(node, c, ns));
-      }
-    }
+    const counts = constraints.map((c, i) =>
+      c.topologyKey === HOSTNAME_LABEL ? NO_COUNTS : this.domainCounts(pod, constraints, i, requireAll),
+    );
     const s: ScoreState = { constraints, counts, weights, ignored };
     state.set(SCORE_STATE, s);
   }
