@@ -62,7 +62,12 @@ interface Route {
 
 /** Splits a kubelet API path; undefined for paths this server does not have. */
 export function routeOf(pathname: string): Route | undefined {
-  const parts = pathname.split('/').slice(1).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = pathname.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
   const [first, ...rest] = parts;
   switch (first) {
     case 'healthz':
@@ -218,22 +223,31 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
         .map((p) => p.trim())
         .filter(Boolean),
     );
-    requestsTotal.inc({ endpoint, code: 101 });
+    const started = Date.now();
+    const slog = log.child({
+      kind,
+      pod: `${route.ref?.namespace}/${route.ref?.name}`,
+      container: route.container,
+    });
     try {
       if (websocket && kind !== 'portForward' && offered.has(V5_PROTOCOL)) {
         // The runtime refuses v5. v4 over WebSocket cannot close stdin alone, SPDY can: with stdin
         // (where the end of the client's input must reach the process) SPDY is used.
         const session = kinds.stdin ? await connectSpdyV4(criUrl, kinds) : await connectWebSocketV4(criUrl);
+        requestsTotal.inc({ endpoint, code: 101 });
         streamsTotal.inc({ kind, protocol: 'websocket-v5' });
-        await bridgeV5(req, socket, head, session, log);
+        await bridgeV5(req, socket, head, session, slog);
       } else if (websocket && kind === 'portForward' && offered.has(SPDY_TUNNEL_PROTOCOL)) {
         const runtime = await spdyUpgrade(criUrl, 'portforward.k8s.io');
+        requestsTotal.inc({ endpoint, code: 101 });
         streamsTotal.inc({ kind, protocol: 'spdy-tunnel' });
         await tunnelPortForward(req, socket, head, runtime);
       } else {
+        requestsTotal.inc({ endpoint, code: 101 });
         streamsTotal.inc({ kind, protocol: 'replay' });
         await replayUpgrade(req, socket, head, criUrl);
       }
+      slog.debug({ ms: Date.now() - started }, 'stream ended');
     } catch (e) {
       fail(e);
     }
@@ -268,10 +282,16 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   };
 
   server.on('request', (req, res) => {
-    void handle(req, res);
+    handle(req, res).catch((e) => {
+      log.warn({ err: e }, 'kubelet request failed');
+      res.destroy();
+    });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void handleUpgrade(req, socket, head);
+    handleUpgrade(req, socket, head).catch((e) => {
+      log.warn({ err: e }, 'kubelet stream failed');
+      socket.destroy();
+    });
   });
 
   const address = o.address ?? '0.0.0.0';

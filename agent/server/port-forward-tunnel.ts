@@ -27,6 +27,11 @@ export function tunnelPortForward(
   runtime: Duplex,
 ): Promise<void> {
   return new Promise((resolve) => {
+    // A handshake that ws refuses closes the socket without calling back.
+    socket.once('close', () => {
+      runtime.destroy();
+      resolve();
+    });
     tunnelServer.handleUpgrade(req, socket, head, (client: WebSocket) => {
       const finish = () => {
         runtime.destroy();

@@ -31,6 +31,11 @@ export function bridgeV5(
   log: Logger,
 ): Promise<void> {
   return new Promise((resolve) => {
+    // A handshake that ws refuses closes the socket without calling back.
+    socket.once('close', () => {
+      session.close();
+      resolve();
+    });
     v5Server.handleUpgrade(req, socket, head, (client: WebSocket) => {
       let inputInFlight = 0;
       let outputHeld = false;

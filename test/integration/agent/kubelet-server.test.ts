@@ -236,6 +236,7 @@ describe('kubelet HTTPS server', () => {
     const metrics = await get('/metrics');
     expect(metrics.text).toContain('skiff_kubelet_server_requests_total{endpoint="pods",code="200"}');
     expect((await get('/nothing/here')).status).toBe(404);
+    expect((await get('/containerLogs/default/%E0%A4%A/main')).status).toBe(404);
     expect((await get('/exec/default/sleeper/main?command=true&stdout=true')).status).toBe(400);
   });
 
