@@ -1,8 +1,10 @@
 /**
- * Scheduler benchmark: hollow nodes (Node objects only, no kubelet) and a SchedulingBasic-like
- * workload through the real API. Reports the scheduler's throughput on a backlog of pods and
- * the create-to-bound latency of paced pods, beside the rate at which the same API takes plain
- * bindings with no scheduling at all, and the scheduler process's RSS.
+ * Scheduler benchmark: hollow nodes (Node objects only, no kubelet) in 50 zones and two
+ * workloads through the real API: SchedulingBasic-like pods, and pods with a zone topology
+ * spread constraint (DoNotSchedule, maxSkew 1). For each: the scheduler's throughput on a
+ * backlog of pods (a fresh scheduler process started on it) and the create-to-bound latency of
+ * paced pods, beside the rate at which the same API takes plain bindings with no scheduling at
+ * all, and the scheduler process's RSS. BENCH_WORKLOADS=basic,spread picks workloads.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,6 +21,8 @@ const PODS_N = Number(process.env.BENCH_PODS ?? 10_000);
 const PACED_N = Number(process.env.BENCH_PACED_PODS ?? 1000);
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 100);
 const CONCURRENCY = 64;
+const ZONES = 50;
+const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'basic,spread').split(',').filter(Boolean);
 
 const PODS = RESOURCES.find((r) => r.plural === 'pods' && r.group === '')!;
 const NODES = RESOURCES.find((r) => r.plural === 'nodes' && r.group === '')!;
@@ -33,20 +37,37 @@ function hollowNode(i: number): Node {
     kind: 'Node',
     metadata: {
       name: `hollow-${i}`,
-      labels: { 'kubernetes.io/hostname': `hollow-${i}`, 'topology.kubernetes.io/zone': `zone-${i % 3}` },
+      labels: {
+        'kubernetes.io/hostname': `hollow-${i}`,
+        'topology.kubernetes.io/zone': `zone-${i % ZONES}`,
+      },
     },
     status: { allocatable: alloc, capacity: alloc, conditions: [{ type: 'Ready', status: 'True' }] },
   };
 }
 
-/** SchedulingBasic's pod: one container with small requests. */
-function benchPod(name: string, ns: string, schedulerName?: string): Pod {
+type Workload = 'basic' | 'spread';
+
+/** SchedulingBasic's pod: one container with small requests; `spread` adds a zone spread constraint. */
+function benchPod(name: string, ns: string, schedulerName?: string, workload: Workload = 'basic'): Pod {
+  const app = workload === 'spread' ? 'spread' : 'bench';
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: ns, labels: { app: 'bench' } },
+    metadata: { name, namespace: ns, labels: { app } },
     spec: {
       schedulerName,
+      topologySpreadConstraints:
+        workload === 'spread'
+          ? [
+              {
+                maxSkew: 1,
+                topologyKey: 'topology.kubernetes.io/zone',
+                whenUnsatisfiable: 'DoNotSchedule',
+                labelSelector: { matchLabels: { app } },
+              },
+            ]
+          : undefined,
       containers: [
         {
           name: 'pause',
@@ -89,6 +110,13 @@ function spawnScheduler(kubeconfig: string): ChildProcess {
   );
 }
 
+async function stopScheduler(scheduler: ChildProcess | undefined): Promise<void> {
+  if (!scheduler || scheduler.exitCode !== null) return;
+  const exited = new Promise((r) => scheduler.once('exit', r));
+  scheduler.kill('SIGTERM');
+  await exited;
+}
+
 async function main(): Promise<void> {
   progress('starting skiff server');
   const server: TestServer = await startSkiffServer();
@@ -97,9 +125,9 @@ async function main(): Promise<void> {
   let scheduler: ChildProcess | undefined;
   const stopWatch = new AbortController();
   try {
-    for (const ns of ['bench', 'paced', 'raw'])
+    for (const ns of ['raw', ...WORKLOADS.flatMap((w) => [w, `${w}-paced`])])
       await api.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    progress(`creating ${NODES_N} hollow nodes`);
+    progress(`creating ${NODES_N} hollow nodes in ${ZONES} zones`);
     await parallel(NODES_N, (i) => api.create(NODES, hollowNode(i)));
 
     // Raw: the API taking plain bindings, no scheduling (pods the scheduler ignores).
@@ -119,6 +147,11 @@ async function main(): Promise<void> {
       }),
     );
     const rawRate = PODS_N / rawSeconds;
+    rows.push({
+      metric: `plain bindings through the API (no scheduling), ${PODS_N} pods`,
+      unit: 'bindings/s',
+      value: round(rawRate, 1),
+    });
 
     // Watch bindings as they land.
     const boundAt = new Map<string, number>();
@@ -126,19 +159,13 @@ async function main(): Promise<void> {
       freeze: false,
     });
     const record = (p: Pod) => {
-      const ns = p.metadata?.namespace;
-      if (p.spec?.nodeName && (ns === 'bench' || ns === 'paced') && !boundAt.has(`${ns}/${p.metadata?.name}`))
-        boundAt.set(`${ns}/${p.metadata?.name}`, performance.now());
+      const key = `${p.metadata?.namespace}/${p.metadata?.name}`;
+      if (p.spec?.nodeName && p.metadata?.namespace !== 'raw' && !boundAt.has(key))
+        boundAt.set(key, performance.now());
     };
     informer.addEventHandler({ onAdd: record, onUpdate: (_o, n) => record(n) });
     void informer.start(stopWatch.signal);
     await informer.waitForSync();
-
-    progress(`backlog: ${PODS_N} pending pods`);
-    await parallel(PODS_N, (i) => api.create(PODS, benchPod(`p-${i}`, 'bench'), { namespace: 'bench' }));
-
-    progress('starting the scheduler');
-    scheduler = spawnScheduler(server.kubeconfig);
     const waitBound = async (n: number, ns: string, timeoutMs: number) => {
       const deadline = performance.now() + timeoutMs;
       const count = () => [...boundAt.keys()].filter((k) => k.startsWith(`${ns}/`)).length;
@@ -152,66 +179,70 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 50));
       }
     };
-    await waitBound(PODS_N, 'bench', 600_000);
-    const times = [...boundAt.entries()].filter(([k]) => k.startsWith('bench/')).map(([, t]) => t);
-    const first = Math.min(...times);
-    const lastBound = Math.max(...times);
-    const rate = (PODS_N - 1) / ((lastBound - first) / 1000);
-    const rss = scheduler.pid ? rssMiB(scheduler.pid) : Number.NaN;
 
-    progress(`paced: ${PACED_N} pods at ${PACED_RATE}/s`);
-    const sentAt = new Map<string, number>();
-    const t0 = performance.now();
-    const creates: Promise<unknown>[] = [];
-    for (let i = 0; i < PACED_N; i++) {
-      const due = t0 + (i * 1000) / PACED_RATE;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      sentAt.set(`paced/q-${i}`, performance.now());
-      creates.push(api.create(PODS, benchPod(`q-${i}`, 'paced'), { namespace: 'paced' }));
+    for (const workload of WORKLOADS as Workload[]) {
+      const label = workload === 'basic' ? '' : ', zone spread (50 zones, maxSkew 1)';
+      progress(`${workload}: backlog of ${PODS_N} pending pods`);
+      await parallel(PODS_N, (i) =>
+        api.create(PODS, benchPod(`p-${i}`, workload, undefined, workload), { namespace: workload }),
+      );
+      progress(`${workload}: starting a scheduler`);
+      scheduler = spawnScheduler(server.kubeconfig);
+      await waitBound(PODS_N, workload, 600_000);
+      const times = [...boundAt.entries()].filter(([k]) => k.startsWith(`${workload}/`)).map(([, t]) => t);
+      const first = Math.min(...times);
+      const lastBound = Math.max(...times);
+      const rate = (PODS_N - 1) / ((lastBound - first) / 1000);
+      const rss = scheduler.pid ? rssMiB(scheduler.pid) : Number.NaN;
+
+      const paced = `${workload}-paced`;
+      progress(`${workload}: ${PACED_N} paced pods at ${PACED_RATE}/s`);
+      const sentAt = new Map<string, number>();
+      const t0 = performance.now();
+      const creates: Promise<unknown>[] = [];
+      for (let i = 0; i < PACED_N; i++) {
+        const due = t0 + (i * 1000) / PACED_RATE;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        sentAt.set(`${paced}/q-${i}`, performance.now());
+        creates.push(api.create(PODS, benchPod(`q-${i}`, paced, undefined, workload), { namespace: paced }));
+      }
+      await Promise.all(creates);
+      await waitBound(PACED_N, paced, 120_000);
+      const latencies = [...sentAt].map(([k, t]) => (boundAt.get(k) ?? Number.NaN) - t);
+      await stopScheduler(scheduler);
+      scheduler = undefined;
+
+      rows.push(
+        {
+          metric: `scheduling throughput, ${NODES_N} nodes, ${PODS_N} pending pods${label}`,
+          unit: 'pods/s',
+          value: round(rate, 1),
+          raw: round(rawRate, 1),
+          ratio: round(rate / rawRate, 2),
+          target: '>= 300',
+          met: rate >= 300,
+        },
+        {
+          metric: `create-to-bound latency p50, ${PACED_RATE} pods/s${label}`,
+          unit: 'ms',
+          value: round(percentile(latencies, 50), 1),
+        },
+        {
+          metric: `create-to-bound latency p99, ${PACED_RATE} pods/s${label}`,
+          unit: 'ms',
+          value: round(percentile(latencies, 99), 1),
+        },
+        {
+          metric: `scheduler RSS after ${PODS_N} pods on ${NODES_N} nodes${label}`,
+          unit: 'MiB',
+          value: round(rss, 1),
+        },
+      );
     }
-    await Promise.all(creates);
-    await waitBound(PACED_N, 'paced', 120_000);
-    const latencies = [...sentAt].map(([k, t]) => (boundAt.get(k) ?? Number.NaN) - t);
-
-    rows.push(
-      {
-        metric: `scheduling throughput, ${NODES_N} nodes, ${PODS_N} pending pods`,
-        unit: 'pods/s',
-        value: round(rate, 1),
-        raw: round(rawRate, 1),
-        ratio: round(rate / rawRate, 2),
-        target: '>= 300',
-        met: rate >= 300,
-      },
-      {
-        metric: `plain bindings through the API (no scheduling), ${PODS_N} pods`,
-        unit: 'bindings/s',
-        value: round(rawRate, 1),
-      },
-      {
-        metric: `create-to-bound latency p50, ${PACED_RATE} pods/s`,
-        unit: 'ms',
-        value: round(percentile(latencies, 50), 1),
-      },
-      {
-        metric: `create-to-bound latency p99, ${PACED_RATE} pods/s`,
-        unit: 'ms',
-        value: round(percentile(latencies, 99), 1),
-      },
-      {
-        metric: `scheduler RSS after ${PODS_N} pods on ${NODES_N} nodes`,
-        unit: 'MiB',
-        value: round(rss, 1),
-      },
-    );
   } finally {
     stopWatch.abort();
-    if (scheduler && scheduler.exitCode === null) {
-      const exited = new Promise((r) => scheduler?.once('exit', r));
-      scheduler.kill('SIGTERM');
-      await exited;
-    }
+    await stopScheduler(scheduler);
     await api.close();
     await server.stop();
   }

@@ -1,4 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
+import { labelSelectorFromObject } from '../../api/labels.js';
 import { keyOf } from '../../api/object.js';
 import type { CycleState, Plugin, Verdict } from './framework.js';
 import type { NodeInfo } from './node-info.js';
@@ -38,6 +40,8 @@ export interface PreemptionInput {
   priorityOf: (pod: Pod) => number;
   /** The preemption policy: spec.preemptionPolicy, else the PriorityClass's. */
   preemptionPolicyOf: (pod: Pod) => string;
+  /** PodDisruptionBudgets in a namespace (none when omitted). */
+  budgetsIn?: (namespace: string) => readonly PodDisruptionBudget[];
 }
 
 function startTime(pod: Pod): number {
@@ -48,14 +52,52 @@ function startTime(pod: Pod): number {
 interface Candidate {
   node: string;
   victims: Pod[];
+  /** Victims whose eviction breaks a PodDisruptionBudget. */
+  violating: number;
+}
+
+/**
+ * Splits pods (most important first) into those whose eviction would break a budget and the
+ * rest, counting down each budget's disruptionsAllowed as upstream's filterPodsWithPDBViolation.
+ */
+function splitByBudget(
+  pods: Pod[],
+  budgetsIn: ((ns: string) => readonly PodDisruptionBudget[]) | undefined,
+): { violating: Pod[]; other: Pod[] } {
+  if (!budgetsIn) return { violating: [], other: pods };
+  const allowed = new Map<PodDisruptionBudget, number>();
+  const violating: Pod[] = [];
+  const other: Pod[] = [];
+  for (const pod of pods) {
+    let breaks = false;
+    for (const pdb of budgetsIn(pod.metadata?.namespace ?? 'default')) {
+      const sel = pdb.spec?.selector;
+      if (!sel || (!sel.matchLabels && !(sel.matchExpressions?.length ?? 0))) continue;
+      let matches = false;
+      try {
+        matches = labelSelectorFromObject(sel).matches(pod.metadata?.labels);
+      } catch {
+        matches = false;
+      }
+      if (!matches) continue;
+      // A pod the budget already counts as disrupted costs nothing more.
+      if (pdb.status?.disruptedPods?.[pod.metadata?.name ?? '']) continue;
+      const left = (allowed.get(pdb) ?? pdb.status?.disruptionsAllowed ?? 0) - 1;
+      allowed.set(pdb, left);
+      if (left < 0) breaks = true;
+    }
+    (breaks ? violating : other).push(pod);
+  }
+  return { violating, other };
 }
 
 /**
  * Upstream's DefaultPreemption, simplified: on each node where filters failed for a reason that
  * removing pods can fix, remove every lower-priority pod; if the pod then fits, give back as
  * many of them as still lets it fit (highest priority first). Of the nodes that work, pick the
- * one whose most important victim is least important, then the lowest priority sum, the fewest
- * victims, the latest start. PodDisruptionBudgets are not consulted.
+ * one breaking the fewest PodDisruptionBudgets (status.disruptionsAllowed), then whose most
+ * important victim is least important, then the lowest priority sum, the fewest victims, the
+ * latest start.
  */
 export function findPreemption(input: PreemptionInput): PreemptionResult {
   const { pod, nodes, verdicts } = input;
@@ -84,7 +126,7 @@ export function findPreemption(input: PreemptionInput): PreemptionResult {
     if (candidates.length >= want) continue;
     const r = selectVictims(input, priority, node);
     if ('reasons' in r) reasons.set(node.name, r.reasons);
-    else candidates.push({ node: node.name, victims: r.victims });
+    else candidates.push({ node: node.name, victims: r.victims, violating: r.violating });
   }
   if (candidates.length === 0) {
     const counts = new Map<string, number>();
@@ -101,7 +143,7 @@ function selectVictims(
   input: PreemptionInput,
   priority: number,
   node: NodeInfo,
-): { victims: Pod[] } | { reasons: string[] } {
+): { victims: Pod[]; violating: number } | { reasons: string[] } {
   const { pod } = input;
   const potential = [...node.pods.values()]
     .map((e) => e.pod)
@@ -122,14 +164,20 @@ function selectVictims(
   const fits = input.filter(pod, info, state);
   if (fits.code !== 'Success') return { reasons: fits.reasons };
   const victims: Pod[] = [];
-  for (const p of potential) {
+  // Give back budget-protected pods first, so that evictions breaking a budget are a last resort.
+  const reprieve = (p: Pod): boolean => {
     add(p);
-    if (input.filter(pod, info, state).code !== 'Success') {
-      remove(p);
-      victims.push(p);
-    }
-  }
-  return { victims };
+    if (input.filter(pod, info, state).code === 'Success') return true;
+    remove(p);
+    victims.push(p);
+    return false;
+  };
+  const { violating, other } = splitByBudget(potential, input.budgetsIn);
+  let violated = 0;
+  for (const p of violating) if (!reprieve(p)) violated++;
+  for (const p of other) reprieve(p);
+  victims.sort((a, b) => input.priorityOf(b) - input.priorityOf(a) || startTime(a) - startTime(b));
+  return { victims, violating: violated };
 }
 
 function pickOne(candidates: Candidate[], priorityOf: (p: Pod) => number): PreemptionPlan {
@@ -145,6 +193,7 @@ function pickOne(candidates: Candidate[], priorityOf: (p: Pod) => number): Preem
   let best = candidates[0];
   for (const c of candidates.slice(1)) {
     const order =
+      c.violating - best.violating ||
       highest(c) - highest(best) ||
       sum(c) - sum(best) ||
       c.victims.length - best.victims.length ||

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { ReplicaSet, StatefulSet } from 'kubernetes-types/apps/v1.js';
 import type { Namespace, Node, Pod, Service } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
 import type { Logger } from 'pino';
 import { type KubeObject, keyOf } from '../../api/object.js';
@@ -186,8 +187,8 @@ async function runScheduling(
 
 /**
  * Informers for what plugins look up besides nodes and pods: namespace labels
- * (namespaceSelector), PriorityClasses (queue order, preemption) and the Services, ReplicaSets
- * and StatefulSets behind the default spread selector.
+ * (namespaceSelector), PriorityClasses (queue order, preemption), PodDisruptionBudgets
+ * (preemption) and the Services, ReplicaSets and StatefulSets behind the default spread selector.
  */
 function clusterLookups(
   api: ApiClient,
@@ -201,6 +202,7 @@ function clusterLookups(
   const services = make<Service & KubeObject>('services', '');
   const rss = make<ReplicaSet & KubeObject>('replicasets', 'apps');
   const sss = make<StatefulSet & KubeObject>('statefulsets', 'apps');
+  const pdbs = make<PodDisruptionBudget & KubeObject>('poddisruptionbudgets', 'policy');
   const priorityClasses = { get: (n: string) => classes.store.get(n), list: () => classes.store.list() };
   const sources = {
     services: (ns: string) => services.store.byIndex(NAMESPACE_INDEX, ns),
@@ -215,7 +217,8 @@ function clusterLookups(
       defaultSelector: (pod) => defaultSelector(pod, sources),
       priorityOf: (pod) => resolvePriority(pod, priorityClasses),
       preemptionPolicyOf: (pod) => resolvePreemptionPolicy(pod, priorityClasses),
+      budgetsIn: (ns) => pdbs.store.byIndex(NAMESPACE_INDEX, ns),
     },
-    informers: [namespaces, classes, services, rss, sss] as unknown as Informer<KubeObject>[],
+    informers: [namespaces, classes, services, rss, sss, pdbs] as unknown as Informer<KubeObject>[],
   };
 }

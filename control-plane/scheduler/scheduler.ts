@@ -1,4 +1,5 @@
 import type { Pod, PodCondition } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import type { Logger } from 'pino';
 import { isStatusError } from '../../api/errors.js';
 import type { LabelMatcher } from '../../api/labels.js';
@@ -35,9 +36,12 @@ export interface ClusterLookups {
   defaultSelector(pod: Pod): LabelMatcher | undefined;
   priorityOf(pod: Pod): number;
   preemptionPolicyOf(pod: Pod): string;
+  /** PodDisruptionBudgets of a namespace, which preemption tries not to break. */
+  budgetsIn(namespace: string): readonly PodDisruptionBudget[];
 }
 
 export const NO_LOOKUPS: ClusterLookups = {
+  budgetsIn: () => [],
   namespaceLabels: () => undefined,
   defaultSelector: () => undefined,
   priorityOf: (pod) => pod.spec?.priority ?? 0,
@@ -181,6 +185,7 @@ export class Scheduler {
         plugins: this.whatIf,
         priorityOf: this.lookups.priorityOf,
         preemptionPolicyOf: this.lookups.preemptionPolicyOf,
+        budgetsIn: this.lookups.budgetsIn,
       });
       const message = fitErrorMessage({
         numAllNodes: total,

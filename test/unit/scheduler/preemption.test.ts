@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1.js';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { EventRecorder } from '../../../client/event-recorder.js';
@@ -9,11 +10,11 @@ import { schedulerMetrics } from '../../../control-plane/scheduler/metrics.js';
 import { Nominator } from '../../../control-plane/scheduler/nominator.js';
 import { defaultProfile } from '../../../control-plane/scheduler/profile.js';
 import { defaultRegistry } from '../../../control-plane/scheduler/registry.js';
-import { Scheduler } from '../../../control-plane/scheduler/scheduler.js';
+import { NO_LOOKUPS, Scheduler } from '../../../control-plane/scheduler/scheduler.js';
 import { SchedulingQueue } from '../../../control-plane/scheduler/scheduling-queue.js';
 import { makeNode, makePod } from './fixtures.js';
 
-function decide(cache: SchedulerCache, nominator = new Nominator()) {
+function decide(cache: SchedulerCache, nominator = new Nominator(), budgets: PodDisruptionBudget[] = []) {
   return new Scheduler({
     api: {} as ApiClient,
     log: pino({ level: 'silent' }),
@@ -25,6 +26,7 @@ function decide(cache: SchedulerCache, nominator = new Nominator()) {
     events: {} as EventRecorder,
     metrics: schedulerMetrics(),
     nominator,
+    lookups: { ...NO_LOOKUPS, budgetsIn: (ns) => budgets.filter((b) => b.metadata?.namespace === ns) },
     random: () => 0.5,
   });
 }
@@ -46,6 +48,27 @@ describe('preemption', () => {
     expect(r.message).toBe('0/2 nodes are available: 2 Insufficient cpu.');
     expect(r.preemption?.node).toBe('n1');
     expect(names(r.preemption?.victims)).toEqual(['n1-low']);
+  });
+
+  it('prefers a node where eviction breaks no PodDisruptionBudget', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(makeNode('n1', { cpu: '1' }));
+    cache.setNode(makeNode('n2', { cpu: '1' }));
+    const guarded = makePod('guarded', { cpu: '1', nodeName: 'n1', priority: 1 });
+    guarded.metadata = { ...guarded.metadata, labels: { app: 'db' } };
+    cache.setPod(guarded);
+    cache.setPod(makePod('busy', { cpu: '1', nodeName: 'n2', priority: 5 }));
+    const pdb = (allowed: number): PodDisruptionBudget => ({
+      metadata: { name: 'db', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'db' } } },
+      status: { disruptionsAllowed: allowed, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 },
+    });
+    const vip = () => makePod('vip', { cpu: '1', priority: 100 });
+    const blocked = decide(cache, new Nominator(), [pdb(0)]).schedulePod(vip());
+    expect(blocked.kind === 'unschedulable' && blocked.preemption?.node).toBe('n2');
+    // With a disruption allowed, the cheaper victim wins again.
+    const allowed = decide(cache, new Nominator(), [pdb(1)]).schedulePod(vip());
+    expect(allowed.kind === 'unschedulable' && allowed.preemption?.node).toBe('n1');
   });
 
   it('never preempts pods of equal or higher priority, and says so', () => {
