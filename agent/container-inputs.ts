@@ -125,6 +125,11 @@ export class KubeletContainerInputs implements ContainerInputs {
         for (const f of e.failures) this.recorder.event(pod as KubeObject, 'Warning', 'FailedMount', f);
         this.lastMountEvent.set(uid, { message: e.message, at: now });
       }
+      // A volume that has content keeps it: running containers go on, as upstream's do.
+      if (!e.blocking) {
+        this.log.debug({ uid, message: e.message }, 'volume refresh failed, last content kept');
+        return;
+      }
       // Upstream leaves such containers in ContainerCreating while the volume manager retries.
       throw new WaitingError('ContainerCreating', e.message);
     }

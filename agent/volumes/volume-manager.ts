@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod, Volume } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -40,7 +40,14 @@ export interface VolumeManagerOptions {
 
 /** The failures of a pod's volumes, one `MountVolume.SetUp failed for volume "x" : why` each. */
 export class VolumeSetUpError extends Error {
-  constructor(readonly failures: string[]) {
+  constructor(
+    readonly failures: string[],
+    /**
+     * False when every failing volume was set up before and keeps its last content (e.g. its
+     * ConfigMap was deleted under a running pod): containers need not wait for it.
+     */
+    readonly blocking: boolean,
+  ) {
     super(failures.join('; '));
   }
 }
@@ -59,6 +66,8 @@ interface VolumeState {
   ready: boolean;
   /** Digest of the files last written, to skip unchanged content without touching the disk. */
   fingerprint?: string;
+  /** The volume holds content (written now or found from before a kubelet restart). */
+  hasContent?: boolean;
 }
 
 function sumMemoryLimits(pod: Pod): number | undefined {
@@ -113,6 +122,7 @@ export class VolumeManager {
       this.state.set(uid, states);
     }
     const failures: string[] = [];
+    let blocking = false;
     for (const v of pod.spec?.volumes ?? []) {
       let st = states.get(v.name);
       if (!st) {
@@ -125,9 +135,10 @@ export class VolumeManager {
         failures.push(
           `MountVolume.SetUp failed for volume "${v.name}" : ${e instanceof Error ? e.message : String(e)}`,
         );
+        if (!st.ready || !st.hasContent) blocking = true;
       }
     }
-    if (failures.length > 0) throw new VolumeSetUpError(failures);
+    if (failures.length > 0) throw new VolumeSetUpError(failures, blocking);
   }
 
   /** Unmounts the pod's tmpfs volumes and removes its directory. */
@@ -147,6 +158,7 @@ export class VolumeManager {
     if (v.hostPath) {
       if (!st.ready) await checkHostPath(v.hostPath.path, v.hostPath.type);
       st.ready = true;
+      st.hasContent = true;
       return;
     }
     const plugin = pluginOf(v);
@@ -168,6 +180,12 @@ export class VolumeManager {
         await this.tmpfs(dir, 0);
       }
       st.ready = true;
+      st.hasContent =
+        plugin === 'emptyDir' ||
+        (await readlink(join(dir, '..data')).then(
+          () => true,
+          () => false,
+        ));
     }
     if (plugin === 'emptyDir') return;
     const payload = await this.payload(pod, v);
@@ -178,6 +196,7 @@ export class VolumeManager {
     if (fp === st.fingerprint) return;
     const written = await writeAtomic(dir, payload, { fsGroup });
     st.fingerprint = fp;
+    st.hasContent = true;
     if (written) this.o.log.debug({ pod: pod.metadata?.name, volume: v.name }, 'volume content written');
   }
 

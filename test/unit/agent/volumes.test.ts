@@ -326,10 +326,30 @@ describe('volume manager', () => {
     await expect(stat(join(dir, 'pods/uid1'))).rejects.toThrow();
   });
 
+  it('keeps the last content when a source disappears later, without blocking the pod', async () => {
+    const cms: Record<string, ConfigMap> = { cm: { data: { k: 'v1' } } };
+    const vm = manager(cms);
+    await vm.setUp(pod);
+    delete cms.cm;
+    const err = await vm.setUp(pod).catch((e) => e);
+    expect(err).toBeInstanceOf(VolumeSetUpError);
+    expect(err.blocking).toBe(false);
+    expect(await readFile(join(dir, 'pods/uid1/volumes/kubernetes.io~configmap/cfg/k'), 'utf8')).toBe('v1');
+    // A kubelet restarted meanwhile finds the content on disk.
+    expect(
+      (
+        await manager({})
+          .setUp(pod)
+          .catch((e) => e)
+      ).blocking,
+    ).toBe(false);
+  });
+
   it('reports each failing volume as upstream words it', async () => {
     const vm = manager({});
     const err = await vm.setUp(pod).catch((e) => e);
     expect(err).toBeInstanceOf(VolumeSetUpError);
+    expect(err.blocking).toBe(true);
     expect(err.failures).toEqual([
       'MountVolume.SetUp failed for volume "cfg" : configmap "cm" not found',
       'MountVolume.SetUp failed for volume "all" : configmap "cm" not found',
