@@ -131,12 +131,14 @@ async function runScheduling(
       cache.setPod(p);
       nominator.fromPod(p);
       if (ours(p)) queue.add(p);
+      else if (p.spec?.nodeName && !isTerminal(p)) queue.moveMatching(waitsForOtherPods);
     },
     onUpdate: (old, p) => {
       const key = keyOf(p);
       cache.setPod(p);
       nominator.fromPod(p);
       if (old.spec?.nodeName && !isTerminal(old) && isTerminal(p)) queue.moveAll();
+      if (!old.spec?.nodeName && p.spec?.nodeName) queue.moveMatching(waitsForOtherPods);
       if (ours(p)) {
         if (!cache.isAssumed(key)) queue.update(p);
       } else {
@@ -183,6 +185,12 @@ async function runScheduling(
     await Promise.allSettled(informers);
     await events.close();
   }
+}
+
+/** Pods that a newly placed pod can help: required pod affinity, or topology spread. */
+function waitsForOtherPods(pod: Pod): boolean {
+  const required = pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return (required?.length ?? 0) > 0 || (pod.spec?.topologySpreadConstraints?.length ?? 0) > 0;
 }
 
 /**

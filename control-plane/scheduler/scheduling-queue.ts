@@ -220,6 +220,19 @@ export class SchedulingQueue {
     this.moveRequestCycle = this.schedulingCycle;
   }
 
+  /**
+   * A cluster event that can only help some unschedulable pods (a pod placed: pods with pod
+   * affinity or spread constraints may fit now): moves those on.
+   */
+  moveMatching(helped: (pod: Pod) => boolean): void {
+    for (const [key, q] of this.unschedulable) {
+      if (!helped(q.pod)) continue;
+      this.unschedulable.delete(key);
+      this.requeue(q);
+    }
+    this.moveRequestCycle = this.schedulingCycle;
+  }
+
   /** Moves due backoff pods to active and unschedulable pods waiting too long onwards. */
   flush(): void {
     const now = this.clock.now();

@@ -50,6 +50,29 @@ describe('SchedulingQueue', () => {
     expect(queue.where('default/a')).toBe('active');
   });
 
+  it('moves on only the unschedulable pods a placed pod can help', async () => {
+    const { queue } = setup();
+    queue.add(makePod('spread', { spec: { topologySpreadConstraints: [] } }));
+    queue.add(makePod('plain'));
+    for (let i = 0; i < 2; i++) {
+      const q = await queue.pop();
+      if (!q) throw new Error('no pod');
+      queue.addUnschedulable(q, queue.schedulingCycle);
+    }
+    queue.moveMatching((p) => p.metadata?.name === 'spread');
+    expect(queue.where('default/spread')).not.toBe('unschedulable');
+    expect(queue.where('default/plain')).toBe('unschedulable');
+  });
+
+  it('orders by a resolved priority (PriorityClass) when given one', async () => {
+    const queue = new SchedulingQueue({
+      priorityOf: (p) => (p.spec?.priorityClassName === 'high' ? 1000 : 0),
+    });
+    queue.add(makePod('plain', { created: '2024-01-01T00:00:00Z' }));
+    queue.add(makePod('classy', { created: '2024-01-02T00:00:00Z', spec: { priorityClassName: 'high' } }));
+    expect((await queue.pop())?.key).toBe('default/classy');
+  });
+
   it('sends a pod to backoff when a move was requested during its attempt', async () => {
     const { clock, queue } = setup();
     queue.add(makePod('a'));
