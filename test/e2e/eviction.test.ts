@@ -96,6 +96,9 @@ describe('eviction with PodDisruptionBudgets', () => {
     });
 
     const [first, second] = await readyPods('evict-a', 'web');
+    // Replacements stay unready for now, so that the budget stays spent.
+    const original = new Set((await readyPods('evict-a', 'web')).map((p) => p.metadata.name));
+    c.kubelet.ready = (p) => p.metadata.namespace !== 'evict-a' || original.has(p.metadata.name);
     // A dry run answers as the eviction would, and changes nothing.
     await c.api.subresource('POST', PODS, first?.metadata.name ?? '', 'eviction', {
       namespace: 'evict-a',
@@ -104,11 +107,39 @@ describe('eviction with PodDisruptionBudgets', () => {
     });
     expect((await statusOf('evict-a', 'web')).disruptionsAllowed).toBe(1);
     expect((await readyPods('evict-a', 'web')).length).toBe(3);
+    // Every write to the budget, to see the one the eviction made.
+    const seen: Pdb[] = [];
+    const stopWatch = new AbortController();
+    const rv = (await c.api.get<Pdb>(PDBS, 'web', { namespace: 'evict-a' })).metadata.resourceVersion;
+    void (async () => {
+      for await (const e of c.api.watch<Pdb>(PDBS, {
+        namespace: 'evict-a',
+        resourceVersion: rv,
+        signal: stopWatch.signal,
+      }))
+        seen.push(e.object);
+    })().catch(() => {});
     const ok = await evict('evict-a', first?.metadata.name ?? '');
     expect(ok).toMatchObject({ kind: 'Status', status: 'Success' });
     const after = await statusOf('evict-a', 'web');
     expect(after.disruptionsAllowed).toBe(0);
-    expect(Object.keys(after.disruptedPods ?? {})).toContain(first?.metadata.name);
+    // The eviction recorded the pod; the controller drops the entry once the pod is going.
+    const evicted = first?.metadata.name ?? '';
+    const going = await c.api.get<PodObject>(PODS, evicted, { namespace: 'evict-a' }).then(
+      (p) => !!p.metadata.deletionTimestamp,
+      (e) => isStatusError(e, 'NotFound'),
+    );
+    expect(going).toBe(true);
+    const recorded = await until(
+      () => seen.find((b) => Object.hasOwn(b.status?.disruptedPods ?? {}, evicted)),
+      'the eviction in disruptedPods',
+    );
+    stopWatch.abort();
+    expect(recorded.status?.disruptionsAllowed).toBe(0);
+    expect(recorded.status?.conditions?.find((x) => x.type === 'DisruptionAllowed')).toMatchObject({
+      status: 'False',
+      reason: 'InsufficientPods',
+    });
 
     const refused = await evict('evict-a', second?.metadata.name ?? '').then(
       () => undefined,
@@ -123,6 +154,8 @@ describe('eviction with PodDisruptionBudgets', () => {
     expect(still.metadata.deletionTimestamp).toBeUndefined();
 
     // Once the replacement is ready, the controller gives the disruption back.
+    c.kubelet.ready = () => true;
+    c.kubelet.resync();
     await until(async () => (await statusOf('evict-a', 'web')).disruptionsAllowed === 1, 'budget refilled');
     expect((await statusOf('evict-a', 'web')).disruptedPods).toBeUndefined();
   });
@@ -150,6 +183,27 @@ describe('eviction with PodDisruptionBudgets', () => {
         ),
       'pending pod gone',
     );
+
+    // A pod kept by a finalizer shows why it is going: the DisruptionTarget condition.
+    await c.api.create(
+      PODS,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'held', finalizers: ['example.com/hold'] },
+        spec: podTemplate({}).spec,
+      } as KubeObject,
+      { namespace: 'evict-b' },
+    );
+    await evict('evict-b', 'held');
+    const held = await c.api.get<PodObject>(PODS, 'held', { namespace: 'evict-b' });
+    expect(held.metadata.deletionTimestamp).toBeDefined();
+    expect(held.status?.conditions?.find((x) => x.type === 'DisruptionTarget')).toMatchObject({
+      status: 'True',
+      reason: 'EvictionByEvictionAPI',
+      message: 'Eviction API: evicting',
+    });
+    await c.api.patch(PODS, 'held', { metadata: { finalizers: null } }, 'merge', { namespace: 'evict-b' });
 
     await deploy('evict-b', 'two', 1, 'node-1');
     await until(async () => (await readyPods('evict-b', 'two')).length === 1, 'ready pod');

@@ -47,6 +47,16 @@ export async function evictPod(
         resourceVersion: pod.metadata.resourceVersion,
       };
     }
+    if (!dryRun) {
+      const marked = await markDisruptionTarget(stores.pods, namespace, name, options, deleteCtx);
+      // The condition write moved the pod on: a version precondition now names that version.
+      if (options.preconditions?.resourceVersion) {
+        options.preconditions = {
+          ...options.preconditions,
+          resourceVersion: marked.metadata.resourceVersion,
+        };
+      }
+    }
     await stores.pods.delete(namespace, name, options, deleteCtx);
   };
   if (!stores.pdbs || canIgnoreBudget(pod)) return remove(false);
@@ -75,6 +85,45 @@ export async function evictPod(
     { subresource: 'status' },
   );
   await remove(false);
+}
+
+/**
+ * The DisruptionTarget condition upstream writes before an eviction's delete (GA in 1.31), so
+ * that the pod's controllers and the kubelet can tell an eviction from a failure.
+ */
+function markDisruptionTarget(
+  pods: ResourceStore,
+  namespace: string,
+  name: string,
+  options: DeleteOptions,
+  ctx: RequestContext,
+): Promise<KubeObject> {
+  const at = formatTime(ctx.now);
+  return pods.update(
+    namespace,
+    name,
+    (current) => {
+      const pod = current as Pod & KubeObject;
+      const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget');
+      const old = pod.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+      conditions.push({
+        type: 'DisruptionTarget',
+        status: 'True',
+        reason: 'EvictionByEvictionAPI',
+        message: 'Eviction API: evicting',
+        lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : at,
+      });
+      return { ...pod, status: { ...(pod.status ?? {}), conditions } } as KubeObject;
+    },
+    ctx,
+    {
+      subresource: 'status',
+      preconditions: {
+        uid: options.preconditions?.uid,
+        resourceVersion: options.preconditions?.resourceVersion,
+      },
+    },
+  );
 }
 
 /** Pending, finished or already terminating pods do not count against a budget. */
