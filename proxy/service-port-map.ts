@@ -232,21 +232,28 @@ type PortsResult = ReturnType<typeof servicePorts>;
 /** Per-service results of the last build, reused while the Service and its slices are the same objects. */
 export type ServicePortsCache = Map<
   string,
-  { svc: Service; slices: readonly EndpointSlice[]; result: PortsResult; badSlices: SkippedObject[] }
+  {
+    svc: Service;
+    slices: readonly EndpointSlice[];
+    result: PortsResult;
+    badSlices: SkippedObject[];
+    claims: string[];
+  }
 >;
 
 /** A service's ports from its usable slices; the others are reported. */
 function computeService(
   svc: Service,
   slices: readonly EndpointSlice[],
-): { result: PortsResult; badSlices: SkippedObject[] } {
+): { result: PortsResult; badSlices: SkippedObject[]; claims: string[] } {
   const badSlices: SkippedObject[] = [];
   const usable = slices.filter((slice) => {
     const reason = sliceProblem(slice);
     if (reason) badSlices.push({ kind: 'EndpointSlice', key: keyOf(slice), reason });
     return !reason;
   });
-  return { result: servicePorts(svc, usable), badSlices };
+  const result = servicePorts(svc, usable);
+  return { result, badSlices, claims: result && 'ports' in result ? claimsOf(result.ports) : [] };
 }
 
 const NO_SLICES: readonly EndpointSlice[] = [];
@@ -270,14 +277,13 @@ export function buildProxyState(
   const out: ServicePortInfo[] = [];
   const keyed = [...services].map((svc) => [keyOf(svc), svc] as const);
   keyed.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const nodePorts = new Map<string, string>();
-  const destinations = new Map<string, string>();
+  const taken = new Map<string, string>();
   for (const [key, svc] of keyed) {
     const slices = slicesByService.get(key) ?? NO_SLICES;
     const hit = cache?.get(key);
     const computed =
       hit && hit.svc === svc && sameRefs(hit.slices, slices) ? hit : computeService(svc, slices);
-    cache?.set(key, { svc, slices, ...computed });
+    if (computed !== hit) cache?.set(key, { ...computed, svc, slices });
     const r = computed.result;
     skipped.push(...computed.badSlices);
     if (!r) continue;
@@ -285,7 +291,7 @@ export function buildProxyState(
       skipped.push({ kind: 'Service', key, reason: r.skip });
       continue;
     }
-    const conflict = findConflict(r.ports, key, nodePorts, destinations);
+    const conflict = findConflict(computed.claims, key, taken);
     if (conflict) {
       skipped.push({ kind: 'Service', key, reason: conflict });
       continue;
@@ -300,22 +306,26 @@ export function buildProxyState(
   return { state: { services: out }, skipped };
 }
 
-function findConflict(
-  ports: readonly ServicePortInfo[],
-  owner: string,
-  nodePorts: Map<string, string>,
-  destinations: Map<string, string>,
-): string | undefined {
-  const claims: [Map<string, string>, string][] = [];
+/** What a service's ports hold exclusively: NodePorts, and address/protocol/port destinations. */
+function claimsOf(ports: readonly ServicePortInfo[]): string[] {
+  const claims: string[] = [];
   for (const p of ports) {
-    if (p.nodePort !== undefined) claims.push([nodePorts, `${p.protocol}/${p.nodePort}`]);
+    if (p.nodePort !== undefined) claims.push(`${p.protocol}/${p.nodePort}`);
     for (const ip of [...p.clusterIPs, ...p.externalIPs, ...p.loadBalancerIPs])
-      claims.push([destinations, `${ip}/${p.protocol}/${p.port}`]);
+      claims.push(`${ip}/${p.protocol}/${p.port}`);
   }
-  for (const [map, k] of claims) {
-    const other = map.get(k);
+  return claims;
+}
+
+function findConflict(
+  claims: readonly string[],
+  owner: string,
+  taken: Map<string, string>,
+): string | undefined {
+  for (const k of claims) {
+    const other = taken.get(k);
     if (other !== undefined && other !== owner) return `${k} already used by ${other}`;
   }
-  for (const [map, k] of claims) map.set(k, owner);
+  for (const k of claims) taken.set(k, owner);
   return undefined;
 }
