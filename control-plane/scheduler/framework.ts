@@ -38,7 +38,8 @@ export class CycleState {
   private readonly values = new Map<string, unknown>();
 
   memo<T>(key: string, compute: () => T): T {
-    if (this.values.has(key)) return this.values.get(key) as T;
+    const known = this.values.get(key);
+    if (known !== undefined || this.values.has(key)) return known as T;
     const v = compute();
     this.values.set(key, v);
     return v;

@@ -165,17 +165,26 @@ export class Scheduler {
     }
     const want = numFeasibleNodesToFind(total, this.d.profile.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
-    const verdicts = new Map<string, Verdict>();
+    // Rejected nodes and why, kept cheaply: only a pod that fits nowhere needs them.
+    const rejected: NodeInfo[] = [];
+    const why: Verdict[] = [];
     let processed = 0;
+    let index = this.nextStartNodeIndex;
     for (; processed < total && feasible.length < want; processed++) {
-      const info = nodes[(this.nextStartNodeIndex + processed) % total];
+      const info = nodes[index];
+      if (++index === total) index = 0;
       const verdict = this.filterWithNominated(pod, info, state);
       if (verdict.code === 'Success') feasible.push(info);
       else if (verdict.code === 'Error') return { kind: 'error', message: verdict.reasons.join(', ') };
-      else verdicts.set(info.name, verdict);
+      else {
+        rejected.push(info);
+        why.push(verdict);
+      }
     }
-    this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % total;
+    this.nextStartNodeIndex = index;
     if (feasible.length === 0) {
+      const verdicts = new Map<string, Verdict>();
+      for (let i = 0; i < rejected.length; i++) verdicts.set(rejected[i].name, why[i]);
       const preemption = findPreemption({
         pod,
         state,

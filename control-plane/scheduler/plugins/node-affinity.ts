@@ -1,16 +1,31 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { podMatchesNodeSelectorAndAffinity, termMatches } from '../../../api/scheduling/node-affinity.js';
-import { defaultNormalize, type Plugin, SUCCESS, unresolvable, type Verdict } from '../framework.js';
+import {
+  type CycleState,
+  defaultNormalize,
+  type Plugin,
+  SUCCESS,
+  unresolvable,
+  type Verdict,
+} from '../framework.js';
 import type { NodeInfo } from '../node-info.js';
 
 export const ERR_NODE_AFFINITY = "node(s) didn't match Pod's node affinity/selector";
+const REJECTED = Object.freeze(unresolvable(ERR_NODE_AFFINITY)) as Verdict;
 
 /** nodeSelector and required node affinity filter; preferred terms score by the sum of matching weights. */
 export class NodeAffinity implements Plugin {
   readonly name = 'NodeAffinity';
 
-  filter(pod: Pod, node: NodeInfo): Verdict {
-    return podMatchesNodeSelectorAndAffinity(pod, node.node) ? SUCCESS : unresolvable(ERR_NODE_AFFINITY);
+  filter(pod: Pod, node: NodeInfo, state: CycleState): Verdict {
+    const unconstrained = state.memo(
+      'NodeAffinity/unconstrained',
+      () =>
+        Object.keys(pod.spec?.nodeSelector ?? {}).length === 0 &&
+        !pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+    );
+    if (unconstrained) return SUCCESS;
+    return podMatchesNodeSelectorAndAffinity(pod, node.node) ? SUCCESS : REJECTED;
   }
 
   score(pod: Pod, node: NodeInfo): number {

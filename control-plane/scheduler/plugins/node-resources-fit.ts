@@ -18,6 +18,11 @@ export function nonZeroRequestsOf(pod: Pod, state: CycleState): Resources {
   return state.memo('requests/nonzero', () => podRequests(pod.spec, true));
 }
 
+function noScalar(r: Resources): boolean {
+  for (const _ in r.scalar) return false;
+  return true;
+}
+
 function leastAllocated(requested: number, capacity: number): number {
   if (capacity <= 0 || requested > capacity) return 0;
   return ((capacity - requested) * MAX_NODE_SCORE) / capacity;
@@ -32,8 +37,20 @@ export class NodeResourcesFit implements Plugin {
   readonly name = 'NodeResourcesFit';
 
   filter(pod: Pod, node: NodeInfo, state: CycleState): Verdict {
+    const want = requestsOf(pod, state);
+    const a = node.allocatable;
+    const used = node.requested;
+    // The common case, decided without building the list of shortfalls.
+    if (
+      node.pods.size + 1 <= node.allowedPods &&
+      want.milliCPU <= a.milliCPU - used.milliCPU &&
+      want.memory <= a.memory - used.memory &&
+      want.ephemeralStorage <= a.ephemeralStorage - used.ephemeralStorage &&
+      noScalar(want)
+    )
+      return SUCCESS;
     const missing = insufficientResources(
-      requestsOf(pod, state),
+      want,
       node.allocatable,
       node.allowedPods,
       node.requested,

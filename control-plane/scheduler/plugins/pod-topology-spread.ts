@@ -18,6 +18,8 @@ import { AggregateCache, OverlayCounts, TopologyAggregate } from '../topology-co
 
 export const ERR_SPREAD = "node(s) didn't match pod topology spread constraints";
 export const ERR_SPREAD_LABEL = `${ERR_SPREAD} (missing required label)`;
+const SKEWED = Object.freeze(unschedulable(ERR_SPREAD)) as Verdict;
+const MISSING_LABEL = Object.freeze(unresolvable(ERR_SPREAD_LABEL)) as Verdict;
 
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
@@ -140,6 +142,14 @@ class FilterState {
     this.mins[i] = undefined;
   }
 
+  private selfMatches: (0 | 1)[] | undefined;
+
+  /** 1 when the constraint's selector matches the incoming pod itself. */
+  selfMatch(i: number, labels: Record<string, string> | undefined): 0 | 1 {
+    this.selfMatches ??= this.constraints.map((c) => (c.selector.matches(labels) ? 1 : 0));
+    return this.selfMatches[i];
+  }
+
   /** The smallest count over domains; 0 while there are fewer domains than minDomains. */
   minMatch(i: number): number {
     const c = this.counts[i];
@@ -256,10 +266,10 @@ export class PodTopologySpread implements Plugin {
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i];
       const v = labels[c.topologyKey];
-      if (v === undefined) return unresolvable(ERR_SPREAD_LABEL);
-      const self = c.selector.matches(podLabels) ? 1 : 0;
+      if (v === undefined) return MISSING_LABEL;
+      const self = s.selfMatch(i, podLabels);
       const skew = (s.counts[i].get(v) ?? 0) + self - s.minMatch(i);
-      if (skew > c.maxSkew) return unschedulable(ERR_SPREAD);
+      if (skew > c.maxSkew) return SKEWED;
     }
     return SUCCESS;
   }

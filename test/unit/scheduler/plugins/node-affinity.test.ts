@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CycleState } from '../../../../control-plane/scheduler/framework.js';
 import { NodeAffinity } from '../../../../control-plane/scheduler/plugins/node-affinity.js';
 import { infoOf, makeNode, makePod } from '../fixtures.js';
 
@@ -19,11 +20,15 @@ describe('NodeAffinity filter', () => {
     });
 
   it('matches nodeSelector labels', () => {
-    expect(p.filter(makePod('a', { spec: { nodeSelector: { zone: 'a' } } }), node).code).toBe('Success');
-    expect(p.filter(makePod('a', { spec: { nodeSelector: { zone: 'b' } } }), node)).toEqual({
-      code: 'UnschedulableAndUnresolvable',
-      reasons: ["node(s) didn't match Pod's node affinity/selector"],
-    });
+    expect(
+      p.filter(makePod('a', { spec: { nodeSelector: { zone: 'a' } } }), node, new CycleState()).code,
+    ).toBe('Success');
+    expect(p.filter(makePod('a', { spec: { nodeSelector: { zone: 'b' } } }), node, new CycleState())).toEqual(
+      {
+        code: 'UnschedulableAndUnresolvable',
+        reasons: ["node(s) didn't match Pod's node affinity/selector"],
+      },
+    );
   });
 
   it.each([
@@ -40,7 +45,9 @@ describe('NodeAffinity filter', () => {
     [{ key: 'cores', operator: 'Lt', values: ['16'] }, true],
     [{ key: 'zone', operator: 'Lt', values: ['16'] }, false],
   ])('required term %j -> %s', (expr, ok) => {
-    expect(p.filter(withTerms(expr), node).code).toBe(ok ? 'Success' : 'UnschedulableAndUnresolvable');
+    expect(p.filter(withTerms(expr), node, new CycleState()).code).toBe(
+      ok ? 'Success' : 'UnschedulableAndUnresolvable',
+    );
   });
 
   it('ORs terms and ANDs expressions within a term', () => {
@@ -63,8 +70,8 @@ describe('NodeAffinity filter', () => {
         },
       },
     });
-    expect(p.filter(pod, node).code).toBe('Success');
-    expect(p.filter(pod, infoOf(makeNode('n2', { labels: { zone: 'a' } }))).code).toBe(
+    expect(p.filter(pod, node, new CycleState()).code).toBe('Success');
+    expect(p.filter(pod, infoOf(makeNode('n2', { labels: { zone: 'a' } })), new CycleState()).code).toBe(
       'UnschedulableAndUnresolvable',
     );
   });
