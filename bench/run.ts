@@ -2,6 +2,7 @@
 const BENCHES: Record<string, () => Promise<unknown>> = {
   api: () => import('./api.js'),
   controllers: () => import('./controllers.js'),
+  pods: () => import('./pods.js'),
   proxy: () => import('./proxy.js'),
   scheduler: () => import('./scheduler.js'),
 };

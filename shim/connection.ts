@@ -1,9 +1,10 @@
 import { type Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { Counter, Histogram, register } from 'prom-client';
+import { DEFAULT_CRI_ENDPOINT } from './endpoint.js';
 import { CriError, toCriError } from './errors.js';
 import { criServices } from './proto.js';
 
-export const DEFAULT_CRI_ENDPOINT = 'unix:///run/containerd/containerd.sock';
+export { DEFAULT_CRI_ENDPOINT };
 
 export interface CriConnectionOptions {
   /** `unix:///path/to/sock` (a bare absolute path is taken as a unix socket). */

@@ -1,6 +1,4 @@
 import { Command, Option } from 'commander';
-import { ApiClient, defaultKubeconfigPath, loadKubeconfig } from '../../client/index.js';
-import { startControllerManager } from '../../control-plane/controllers/controller-manager.js';
 import { rootLogger } from '../logger.js';
 
 interface ControllerManagerFlags {
@@ -46,6 +44,10 @@ export function controllerManagerCommand(): Command {
     )
     .action(async (flags: ControllerManagerFlags) => {
       const log = rootLogger();
+      const { ApiClient, defaultKubeconfigPath, loadKubeconfig } = await import('../../client/index.js');
+      const { startControllerManager } = await import(
+        '../../control-plane/controllers/controller-manager.js'
+      );
       const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig ?? defaultKubeconfigPath() }), {
         component: 'controller-manager',
       });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import type { Container, PodSandbox } from '../../shim/index.js';
-import { CriClient, CriError, DEFAULT_CRI_ENDPOINT } from '../../shim/index.js';
+import { DEFAULT_CRI_ENDPOINT } from '../../shim/endpoint.js';
+import type { Container, CriClient, PodSandbox } from '../../shim/index.js';
 
 /** Where `skiff cri` writes; tests pass their own. */
 export interface CriCommandIO {
@@ -140,6 +140,7 @@ export function criCommand(io: CriCommandIO = processIO): Command {
     <A extends unknown[]>(fn: (cri: CriClient, ...args: A) => Promise<void>) =>
     async (...args: A): Promise<void> => {
       const g = cmd.opts<GlobalFlags>();
+      const { CriClient, CriError } = await import('../../shim/index.js');
       const cri = new CriClient({ endpoint: g.runtimeEndpoint, timeoutMs: Number(g.timeout) });
       try {
         await fn(cri, ...args);

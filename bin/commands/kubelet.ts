@@ -1,13 +1,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { ContainerdSupervisor } from '../../agent/containerd/containerd-supervisor.js';
-import { BUNDLED_PAUSE_IMAGE } from '../../agent/images/busybox-oci.js';
-import { BUNDLED_IMAGES_DIR, ImageLoader } from '../../agent/images/image-loader.js';
-import { startKubelet } from '../../agent/run.js';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { ApiClient } from '../../client/rest-client.js';
-import { DEFAULT_CRI_ENDPOINT } from '../../shim/index.js';
+import { DEFAULT_CRI_ENDPOINT } from '../../shim/endpoint.js';
 import { rootLogger } from '../logger.js';
 
 export interface KubeletFlags {
@@ -154,6 +148,11 @@ const list = (v: string | undefined) =>
 export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
   const log = rootLogger();
   const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
+  const { ContainerdSupervisor } = await import('../../agent/containerd/containerd-supervisor.js');
+  const { BUNDLED_PAUSE_IMAGE } = await import('../../agent/images/busybox-oci.js');
+  const { BUNDLED_IMAGES_DIR, ImageLoader } = await import('../../agent/images/image-loader.js');
+  const { startKubelet } = await import('../../agent/run.js');
+  const { ApiClient, loadKubeconfig } = await import('../../client/index.js');
   const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig }), { component: 'kubelet' });
   const containerd =
     flags.manageContainerd === 'auto'

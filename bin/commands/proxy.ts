@@ -1,9 +1,6 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
-import { defaultKubeconfigPath, loadKubeconfig } from '../../client/kubeconfig.js';
-import { ApiClient } from '../../client/rest-client.js';
-import { createBackend, type ProxyMode } from '../../proxy/backend.js';
-import { startProxy } from '../../proxy/run.js';
+import type { ProxyMode } from '../../proxy/backend.js';
 import { rootLogger } from '../logger.js';
 
 export interface ProxyFlags {
@@ -102,6 +99,7 @@ export async function runProxy(flags: ProxyFlags, signal: AbortSignal): Promise<
   if (flags.cleanup) {
     for (const mode of ['nftables', 'iptables'] as const) {
       try {
+        const { createBackend } = await import('../../proxy/backend.js');
         await createBackend(mode, facts).cleanup();
         log.info({ mode }, 'proxy rules removed');
       } catch (e) {
@@ -110,6 +108,8 @@ export async function runProxy(flags: ProxyFlags, signal: AbortSignal): Promise<
     }
     return;
   }
+  const { ApiClient, defaultKubeconfigPath, loadKubeconfig } = await import('../../client/index.js');
+  const { startProxy } = await import('../../proxy/run.js');
   const conn = loadKubeconfig({ path: flags.kubeconfig ?? defaultKubeconfigPath() });
   const api = new ApiClient(conn, { component: 'proxy' });
   try {

@@ -1,12 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { ApiClient } from '../../client/rest-client.js';
-import { parseSchedulerConfig } from '../../control-plane/scheduler/config.js';
-import { parseHostPort, startHealthServer } from '../../control-plane/scheduler/health-server.js';
 import { DEFAULT_SCHEDULER_NAME } from '../../control-plane/scheduler/profile.js';
-import { defaultRegistry } from '../../control-plane/scheduler/registry.js';
-import { startScheduler } from '../../control-plane/scheduler/run.js';
 import { rootLogger } from '../logger.js';
 
 interface SchedulerFlags {
@@ -73,6 +67,13 @@ export function schedulerCommand(): Command {
       ),
     )
     .action(async (flags: SchedulerFlags) => {
+      const { parseSchedulerConfig } = await import('../../control-plane/scheduler/config.js');
+      const { defaultRegistry } = await import('../../control-plane/scheduler/registry.js');
+      const { parseHostPort, startHealthServer } = await import(
+        '../../control-plane/scheduler/health-server.js'
+      );
+      const { startScheduler } = await import('../../control-plane/scheduler/run.js');
+      const { ApiClient, loadKubeconfig } = await import('../../client/index.js');
       // Configuration errors stop the command before anything connects.
       const profile = flags.schedulerConfig
         ? parseSchedulerConfig(readFileSync(flags.schedulerConfig, 'utf8'), defaultRegistry)

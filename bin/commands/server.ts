@@ -1,10 +1,6 @@
 import os from 'node:os';
 import { Command, Option } from 'commander';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { ApiClient } from '../../client/rest-client.js';
-import { startApiServer } from '../../control-plane/apiserver/run.js';
-import { startControllerManager } from '../../control-plane/controllers/controller-manager.js';
-import { startScheduler } from '../../control-plane/scheduler/run.js';
+import type { ApiClient } from '../../client/rest-client.js';
 import { rootLogger } from '../logger.js';
 import { defaultAgentFlags, runAgent } from './agent.js';
 
@@ -122,6 +118,7 @@ async function startComponent(
   signal: AbortSignal,
   log: ReturnType<typeof rootLogger>,
 ): Promise<void> {
+  const { ApiClient, loadKubeconfig } = await import('../../client/index.js');
   const api = new ApiClient(loadKubeconfig({ path: kubeconfig }), { component: name, qps: 500, burst: 1000 });
   try {
     await start(api, signal);
@@ -134,6 +131,10 @@ async function startComponent(
 
 export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'): Promise<void> {
   const log = rootLogger();
+  // Components load on demand, so a process carries only the code of what it runs.
+  const { startApiServer } = await import('../../control-plane/apiserver/run.js');
+  const { startScheduler } = await import('../../control-plane/scheduler/run.js');
+  const { startControllerManager } = await import('../../control-plane/controllers/controller-manager.js');
   const running = await startApiServer({
     dataDir: flags.dataDir,
     securePort: parsePort('secure-port', flags.securePort),
