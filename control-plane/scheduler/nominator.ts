@@ -10,11 +10,18 @@ export class Nominator {
   private readonly byNode = new Map<string, Map<string, Pod>>();
   private readonly nodeOf = new Map<string, string>();
 
-  /** Follows a pod from the informer: nominated while unbound with status.nominatedNodeName. */
-  fromPod(pod: Pod): void {
-    const node = pod.status?.nominatedNodeName;
-    if (node && !pod.spec?.nodeName && !pod.metadata?.deletionTimestamp) this.nominate(pod, node);
-    else this.delete(keyOf(pod));
+  /**
+   * Follows a pod from the informer: nominated while unbound with status.nominatedNodeName. An
+   * update that carries no nominatedNodeName before or after (one written before ours landed)
+   * keeps the nomination made in memory, as upstream.
+   */
+  fromPod(pod: Pod, old?: Pod): void {
+    const key = keyOf(pod);
+    const active = !pod.spec?.nodeName && !pod.metadata?.deletionTimestamp;
+    let node = pod.status?.nominatedNodeName;
+    if (!node && old && !old.status?.nominatedNodeName) node = this.nodeOf.get(key);
+    if (node && active) this.nominate(pod, node);
+    else this.delete(key);
   }
 
   nominate(pod: Pod, node: string): void {

@@ -136,7 +136,7 @@ async function runScheduling(
     onUpdate: (old, p) => {
       const key = keyOf(p);
       cache.setPod(p);
-      nominator.fromPod(p);
+      nominator.fromPod(p, old);
       if (old.spec?.nodeName && !isTerminal(old) && isTerminal(p)) queue.moveAll();
       if (!old.spec?.nodeName && p.spec?.nodeName) queue.moveMatching(waitsForOtherPods);
       if (ours(p)) {

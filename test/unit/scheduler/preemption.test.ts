@@ -144,3 +144,25 @@ describe('preemption', () => {
     });
   });
 });
+
+describe('Nominator', () => {
+  it('follows status.nominatedNodeName but keeps an in-memory nomination against an older update', () => {
+    const n = new Nominator();
+    const pod = makePod('p');
+    n.nominate(pod, 'n1');
+    // An update written before the nomination landed: neither side names a node.
+    n.fromPod({ ...pod, status: { phase: 'Pending' } }, pod);
+    expect(n.nodeOfPod('default/p')).toBe('n1');
+    // The nomination cleared through the API, or the pod bound: gone.
+    n.fromPod(pod, { ...pod, status: { nominatedNodeName: 'n1' } });
+    expect(n.nodeOfPod('default/p')).toBeUndefined();
+    n.fromPod({ ...pod, status: { nominatedNodeName: 'n2' } });
+    expect(n.podsOn('n2').map((p) => p.metadata?.name)).toEqual(['p']);
+    n.fromPod({
+      ...pod,
+      spec: { ...pod.spec, containers: [], nodeName: 'n2' },
+      status: { nominatedNodeName: 'n2' },
+    });
+    expect(n.size).toBe(0);
+  });
+});
