@@ -7,6 +7,7 @@
  * controller-manager runs as its own process on the built code, so its RSS is its own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1.js';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
@@ -184,6 +185,27 @@ function spawnControllerManager(kubeconfig: string): ChildProcess {
   );
 }
 
+/** CPU seconds (user + system) a process and its children have used so far, from /proc. */
+function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean))
+        visit(Number(child));
+    } catch {
+      // gone
+    }
+  };
+  visit(pid);
+  return ticks / 100;
+}
+
 /** API requests by verb and resource from the server's /metrics, to show what the controllers spent. */
 async function requestCounts(server: TestServer): Promise<Map<string, number>> {
   const text = (await server.fetch('GET', '/metrics')).text;
@@ -204,6 +226,27 @@ function reportRequests(phase: string, before: Map<string, number>, after: Map<s
     .filter(([, v]) => v > 0)
     .sort((a, b) => b[1] - a[1]);
   progress(`  API requests during ${phase}: ${delta.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+}
+
+/** RSS of a process that has only loaded the controller-manager's modules: the floor under any cache. */
+async function moduleFloorMiB(): Promise<number> {
+  const script = `
+    await import(${JSON.stringify(join(REPO_ROOT, 'dist/control-plane/controllers/controller-manager.js'))});
+    await import(${JSON.stringify(join(REPO_ROOT, 'dist/client/index.js'))});
+    await import('pino');
+    setTimeout(() => {}, 60_000);
+  `;
+  const child = spawn(
+    'bash',
+    [join(REPO_ROOT, 'scripts/node.sh'), '--max-semi-space-size=4', '--input-type=module', '-e', script],
+    { cwd: REPO_ROOT, stdio: 'ignore' },
+  );
+  await sleep(2000);
+  const rss = rssMiB(child.pid ?? 0);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return rss;
 }
 
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
@@ -240,27 +283,21 @@ async function main(): Promise<void> {
         { namespace: 'kube-node-lease' },
       );
     });
-    // Every hollow kubelet renews its Lease every 10 s, as the real one does.
-    let renewing = false;
+    // Every hollow kubelet renews its Lease every 10 s, as the real one does; spread evenly over
+    // the period, so that every phase measured sees the same background load.
+    let nextLease = 0;
     heartbeat = setInterval(() => {
-      if (renewing) return;
-      renewing = true;
-      void parallel(
-        NODES_N,
-        async (i) => {
-          const lease = await api.get(LEASES, `hollow-${i}`, { namespace: 'kube-node-lease' });
-          await api.update(LEASES, {
+      const name = `hollow-${nextLease++ % NODES_N}`;
+      void api
+        .get(LEASES, name, { namespace: 'kube-node-lease' })
+        .then((lease) =>
+          api.update(LEASES, {
             ...lease,
             spec: { ...(lease.spec as object), renewTime: new Date().toISOString() },
-          });
-        },
-        8,
-      )
-        .catch(() => {})
-        .finally(() => {
-          renewing = false;
-        });
-    }, 10_000);
+          }),
+        )
+        .catch(() => {});
+    }, 10_000 / NODES_N);
 
     // The bench's view of the cluster: the same two pod watches are open while the raw pods and
     // the Deployment's pods are created, and both are timed until the watch has seen every pod.
@@ -270,7 +307,14 @@ async function main(): Promise<void> {
       labelSelector: 'app=big',
       freeze: false,
     });
-    pods.addEventHandler({ onAdd: (p) => kubelet.offer(p), onUpdate: (_o, p) => kubelet.offer(p) });
+    const addedAt: number[] = [];
+    pods.addEventHandler({
+      onAdd: (p) => {
+        addedAt.push(performance.now());
+        kubelet.offer(p);
+      },
+      onUpdate: (_o, p) => kubelet.offer(p),
+    });
     const rawPods = new Informer<PodObject>(api, PODS, {
       namespace: 'bench',
       labelSelector: 'app=raw',
@@ -296,6 +340,7 @@ async function main(): Promise<void> {
     const rawCreates: number[] = [];
     for (const inFlight of RAW_CONCURRENCIES) {
       const t = performance.now();
+      const cpu0 = cpuSeconds(server.process.pid ?? 0);
       await parallel(
         REPLICAS,
         async (i) => {
@@ -305,11 +350,15 @@ async function main(): Promise<void> {
       );
       await waitFor('raw pods seen', () => rawPods.store.size >= REPLICAS, 60_000);
       rawCreates.push(seconds(t));
+      progress(
+        `  raw create at ${inFlight} in flight: API server + etcd CPU ${(cpuSeconds(server.process.pid ?? 0) - cpu0).toFixed(2)} s`,
+      );
       if (inFlight === RAW_CONCURRENCIES[RAW_CONCURRENCIES.length - 1]) break;
       await parallel(REPLICAS, (i) => api.delete(PODS, `raw-${i}`, { namespace: 'bench' }));
       await waitFor('raw pods gone', () => rawPods.store.size === 0, 60_000);
     }
     const rawCreate = Math.min(...rawCreates);
+    const serverPid = server.process.pid ?? 0;
     const rawStatus = await parallel(REPLICAS, (i) =>
       api.updateStatus(PODS, readyStatus(created[i] as PodObject, `10.0.${i >> 8}.${i & 255}`)),
     );
@@ -333,10 +382,18 @@ async function main(): Promise<void> {
 
     progress(`deployment of ${REPLICAS}: create -> all pods created`);
     let before = await requestCounts(server);
+    const cpuBefore = { server: cpuSeconds(serverPid), cm: cpuSeconds(cmPid) };
     let t0 = performance.now();
     await api.create(DEPLOYMENTS, deployment(), { namespace: 'bench' });
     await waitFor('all pods created', () => pods.store.size >= REPLICAS, 300_000);
     const createSeconds = seconds(t0);
+    const at = (n: number) => ((addedAt[n - 1] ?? Number.NaN) - t0).toFixed(0);
+    progress(
+      `  pods seen at (ms after the Deployment POST): 1st ${at(1)}, 100th ${at(100)}, 500th ${at(500)}, 501st ${at(501)}, 600th ${at(600)}, ${REPLICAS}th ${at(REPLICAS)}`,
+    );
+    progress(
+      `  CPU during create: API server + etcd ${(cpuSeconds(serverPid) - cpuBefore.server).toFixed(2)} s, controller-manager ${(cpuSeconds(cmPid) - cpuBefore.cm).toFixed(2)} s`,
+    );
     reportRequests('create', before, await requestCounts(server));
 
     progress('hollow kubelet marks the pods ready');
@@ -391,6 +448,7 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, afterRss);
 
     const rawRollout = rawCreate + rawStatus + rawDelete;
+    const floorRss = await moduleFloorMiB();
     rows.push(
       {
         metric: `deployment of ${REPLICAS}: create -> all pods created`,
@@ -422,6 +480,11 @@ async function main(): Promise<void> {
       })),
       { metric: `raw: ${REPLICAS} pod status writes`, unit: 's', value: round(rawStatus, 2) },
       { metric: `raw: delete ${REPLICAS} pods`, unit: 's', value: round(rawDelete, 2) },
+      {
+        metric: 'controller-manager modules loaded, nothing started (floor)',
+        unit: 'MiB',
+        value: round(floorRss, 1),
+      },
       { metric: `controller-manager RSS idle, ${NODES_N} nodes`, unit: 'MiB', value: round(idleRss, 1) },
       {
         metric: `controller-manager RSS after the rollout (${REPLICAS} pods cached)`,
