@@ -23,6 +23,7 @@ import { DEPLOYMENTS, POD_DISRUPTION_BUDGETS, PODS, REPLICA_SETS, STATEFUL_SETS 
 type RSObject = ReplicaSet & KubeObject;
 type DeploymentObject = Deployment & KubeObject;
 type StatefulSetObject = StatefulSet & KubeObject;
+type ScaledObject = KubeObject & { spec?: { replicas?: number } };
 
 export interface DisruptionControllerDeps {
   pdbs: Store<PdbObject>;
@@ -191,8 +192,8 @@ export const disruptionEntry: ControllerEntry = {
       for (const b of budgetsFor(pdbs.store, p)) queue.add(keyOf(b));
     };
     // A change of a controller's scale changes expectedPods of the budgets in its namespace.
-    const enqueueNamespace = (o: KubeObject, n: KubeObject): void => {
-      if (isDeepStrictEqual((o as RSObject).spec?.replicas, (n as RSObject).spec?.replicas)) return;
+    const enqueueNamespace = (o: ScaledObject, n: ScaledObject): void => {
+      if (o.spec?.replicas === n.spec?.replicas) return;
       for (const b of pdbs.store.byIndex('namespace', n.metadata.namespace ?? '')) queue.add(keyOf(b));
     };
     pdbs.addEventHandler({
@@ -208,9 +209,9 @@ export const disruptionEntry: ControllerEntry = {
       },
       onDelete: enqueuePod,
     });
-    for (const inf of [replicaSets, deployments, statefulSets]) {
-      (inf as typeof replicaSets).addEventHandler({ onUpdate: enqueueNamespace });
-    }
+    replicaSets.addEventHandler({ onUpdate: enqueueNamespace });
+    deployments.addEventHandler({ onUpdate: enqueueNamespace });
+    statefulSets.addEventHandler({ onUpdate: enqueueNamespace });
     ctx.runWorkers(
       queue,
       new DisruptionController({

@@ -1,4 +1,5 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { Gauge, register } from 'prom-client';
 
 export type ZoneState = 'Normal' | 'PartialDisruption' | 'FullDisruption';
 
@@ -44,6 +45,22 @@ export function zoneState(ready: number, notReady: number, threshold: number): Z
   return 'Normal';
 }
 
+const STATES: readonly ZoneState[] = ['Normal', 'PartialDisruption', 'FullDisruption'];
+
+let stateGauge: Gauge<'zone' | 'state'> | undefined;
+
+/** `skiff_controller_zone_state{zone,state}`: 1 for each zone's current state, 0 for the others. */
+function zoneStateGauge(): Gauge<'zone' | 'state'> {
+  stateGauge ??=
+    (register.getSingleMetric('skiff_controller_zone_state') as Gauge<'zone' | 'state'> | undefined) ??
+    new Gauge({
+      name: 'skiff_controller_zone_state',
+      help: 'Node lifecycle zone state (Normal, PartialDisruption, FullDisruption), 1 for the current one',
+      labelNames: ['zone', 'state'],
+    });
+  return stateGauge;
+}
+
 interface Counts {
   ready: number;
   notReady: number;
@@ -72,6 +89,16 @@ export class ZoneTracker {
     if (entry.ready) c.ready++;
     else c.notReady++;
     this.zones.set(entry.zone, c);
+    this.publish(entry.zone);
+  }
+
+  private publish(zone: string): void {
+    const gauge = zoneStateGauge();
+    const current = this.zones.has(zone) ? this.stateOf(zone) : undefined;
+    for (const state of STATES) {
+      if (current) gauge.set({ zone, state }, state === current ? 1 : 0);
+      else gauge.remove({ zone, state });
+    }
   }
 
   forget(name: string): void {
@@ -86,6 +113,7 @@ export class ZoneTracker {
       this.zones.delete(old.zone);
       this.nextTaintAt.delete(old.zone);
     }
+    this.publish(old.zone);
   }
 
   stateOf(zone: string): ZoneState {

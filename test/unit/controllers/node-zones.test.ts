@@ -1,4 +1,5 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
+import { register } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ZoneTracker, zoneOf, zoneState } from '../../../control-plane/controllers/node-zones.js';
 
@@ -46,6 +47,16 @@ describe('zone tracker', () => {
     expect(z.stateOf('r/z1')).toBe('FullDisruption');
     z.observe(node('d', 'z1', true, { 'node.kubernetes.io/exclude-disruption': '' }));
     expect(z.stateOf('r/z1')).toBe('FullDisruption');
+  });
+
+  it('publishes each zone state as a gauge', async () => {
+    const z = new ZoneTracker(limits);
+    z.observe(node('g1', 'gauged', false));
+    const text = await register.metrics();
+    expect(text).toContain('skiff_controller_zone_state{zone="r/gauged",state="FullDisruption"} 1');
+    expect(text).toContain('skiff_controller_zone_state{zone="r/gauged",state="Normal"} 0');
+    z.forget('g1');
+    expect(await register.metrics()).not.toContain('zone="r/gauged"');
   });
 
   it('paces NoExecute taints at the zone rate, none in small partial or full zones', () => {
