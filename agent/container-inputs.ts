@@ -42,6 +42,8 @@ export interface ContainerInputs {
   mounts(pod: Pod, spec: ContainerSpec, net?: PodNetwork): Promise<Mount[]>;
   /** Removes what was made for the pod, after its sandboxes are gone. */
   cleanup(uid: string): Promise<void>;
+  /** Removes what was left of pods not in `active` (deleted while the kubelet was down). */
+  cleanupOrphans?(active: ReadonlySet<string>): Promise<void>;
 }
 
 /** Literal env values only, no volumes. */

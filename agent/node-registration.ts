@@ -5,6 +5,7 @@ import { rfc3339 } from '../client/micro-time.js';
 import type { ApiClient } from '../client/rest-client.js';
 import type { CriClient, RuntimeCondition } from '../shim/index.js';
 import type { HostFacts } from './node-info.js';
+import { NO_PRESSURE, type NodePressureState, type PressureCondition } from './node-pressure.js';
 import { NODES } from './resources.js';
 
 export const KUBELET_VERSION = 'v1.32.4-skiff';
@@ -22,6 +23,13 @@ export interface NodeRegistrationOptions {
   now?: () => number;
   /** Pod network readiness: the node is not Ready until pods can get a network. */
   network?: NetworkReadiness;
+  /**
+   * MemoryPressure/DiskPressure/PIDPressure (agent/node-pressure NodePressure), measured at
+   * each sync. Without it the three conditions are reported False.
+   */
+  pressure?: PressureSource;
+  /** The kubelet API's port, published in status.daemonEndpoints. Default 10250. */
+  kubeletPort?: number;
 }
 
 /** What the Ready condition needs of pod networking (agent/cni PodNetwork). */
@@ -30,6 +38,11 @@ export interface NetworkReadiness {
   observeRuntime(conditions: RuntimeCondition[]): void;
   /** Undefined when ready, else the message for the Ready condition. */
   notReadyMessage(): string | undefined;
+}
+
+/** What the pressure conditions need: a measurement per status check. */
+export interface PressureSource {
+  sync(): Promise<NodePressureState>;
 }
 
 export interface RuntimeReadiness {
@@ -79,6 +92,8 @@ export function desiredNode(o: {
   nodeIP: string;
   host: HostFacts;
   runtimeVersion: string;
+  /** Where the kubelet API listens (the apiserver proxies logs and exec there). Default 10250. */
+  kubeletPort?: number;
 }): Node {
   const capacity = {
     cpu: String(o.host.cpus),
@@ -107,7 +122,7 @@ export function desiredNode(o: {
         { type: 'InternalIP', address: o.nodeIP },
         { type: 'Hostname', address: o.nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+      daemonEndpoints: { kubeletEndpoint: { Port: o.kubeletPort ?? KUBELET_PORT } },
       nodeInfo: {
         machineID: '',
         systemUUID: '',
@@ -143,34 +158,68 @@ export function readyCondition(
   };
 }
 
-/** Pressure is not measured yet (no eviction in this slice): reported as absent. */
-const PRESSURE_CONDITIONS = [
-  ['MemoryPressure', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
-  ['DiskPressure', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
-  ['PIDPressure', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
-] as const;
+/** Reason and message of each pressure condition, True and False, as upstream's node status setters. */
+const PRESSURE_CONDITIONS: ReadonlyArray<
+  readonly [PressureCondition, { True: readonly [string, string]; False: readonly [string, string] }]
+> = [
+  [
+    'MemoryPressure',
+    {
+      True: ['KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'],
+      False: ['KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
+    },
+  ],
+  [
+    'DiskPressure',
+    {
+      True: ['KubeletHasDiskPressure', 'kubelet has disk pressure'],
+      False: ['KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
+    },
+  ],
+  [
+    'PIDPressure',
+    {
+      True: ['KubeletHasInsufficientPID', 'kubelet has insufficient PID available'],
+      False: ['KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
+    },
+  ],
+];
 
-function pressureConditions(previous: NodeCondition[] | undefined, nowMs: number): NodeCondition[] {
+/** The three pressure conditions, keeping lastTransitionTime when a status did not change. */
+export function pressureConditions(
+  state: NodePressureState,
+  previous: NodeCondition[] | undefined,
+  nowMs: number,
+): NodeCondition[] {
   const now = rfc3339(nowMs);
-  return PRESSURE_CONDITIONS.map(([type, reason, message]) => {
+  return PRESSURE_CONDITIONS.map(([type, texts]) => {
+    const status = state[type] ? 'True' : 'False';
+    const [reason, message] = texts[status];
     const prev = previous?.find((c) => c.type === type);
     return {
       type,
-      status: 'False',
+      status,
       reason,
       message,
       lastHeartbeatTime: now,
-      lastTransitionTime: prev?.status === 'False' && prev.lastTransitionTime ? prev.lastTransitionTime : now,
+      lastTransitionTime: prev?.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : now,
     };
   });
 }
 
+const samePressure = (a: NodePressureState, b: NodePressureState): boolean =>
+  PRESSURE_CONDITIONS.every(([type]) => a[type] === b[type]);
+
 /**
  * Registers the Node (create, or take over an existing one) and keeps its status current:
- * `sync()` rewrites nodes/status when readiness changed or the heartbeat is due.
+ * `sync()` rewrites nodes/status when readiness or a pressure condition changed, or the
+ * heartbeat is due.
  */
 export class NodeRegistration {
-  private lastWritten: { ready: boolean; message: string; at: number } | undefined;
+  private lastWritten:
+    | { ready: boolean; message: string; at: number; pressure: NodePressureState }
+    | undefined;
+  private pressure: NodePressureState = { ...NO_PRESSURE };
   private readonly now: () => number;
 
   constructor(private readonly o: NodeRegistrationOptions) {
@@ -179,14 +228,29 @@ export class NodeRegistration {
 
   async sync(): Promise<void> {
     const r = await runtimeReadiness(this.o.cri, this.o.network);
+    if (this.o.pressure) {
+      // An unmeasurable signal keeps the last state: a conditions flip needs a measurement.
+      this.pressure = await this.o.pressure.sync().catch((e) => {
+        this.o.log.warn({ err: e }, 'node pressure check failed');
+        return this.pressure;
+      });
+    }
+    const pressure = this.pressure;
     const at = this.now();
     const last = this.lastWritten;
-    if (last && last.ready === r.ready && last.message === r.message && at - last.at < HEARTBEAT_MS) return;
+    if (
+      last &&
+      last.ready === r.ready &&
+      last.message === r.message &&
+      samePressure(last.pressure, pressure) &&
+      at - last.at < HEARTBEAT_MS
+    )
+      return;
     const desired = desiredNode({ ...this.o, runtimeVersion: r.runtimeVersion });
     // Controllers write the Node too (taints, podCIDR): on a conflict, read it again and retry.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.write(desired, r, at);
+        await this.write(desired, r, pressure, at);
         break;
       } catch (e) {
         if (attempt >= 3 || !isStatusError(e, 'Conflict')) throw e;
@@ -197,10 +261,15 @@ export class NodeRegistration {
         { node: this.o.nodeName, ready: r.ready, message: r.message },
         'node readiness changed',
       );
-    this.lastWritten = { ready: r.ready, message: r.message, at };
+    this.lastWritten = { ready: r.ready, message: r.message, at, pressure };
   }
 
-  private async write(desired: Node, r: RuntimeReadiness, at: number): Promise<void> {
+  private async write(
+    desired: Node,
+    r: RuntimeReadiness,
+    pressure: NodePressureState,
+    at: number,
+  ): Promise<void> {
     let current: Node;
     try {
       current = await this.o.api.get<Node>(NODES, this.o.nodeName);
@@ -225,7 +294,7 @@ export class NodeRegistration {
       },
       conditions: [
         ...others.filter((c) => !PRESSURE_CONDITIONS.some(([type]) => type === c.type)),
-        ...pressureConditions(current.status?.conditions, at),
+        ...pressureConditions(pressure, current.status?.conditions, at),
         readyCondition(r, prevReady, at),
       ],
     };

@@ -11,6 +11,8 @@ import { isMirrorPod, StaticPodSource } from './static-pods.js';
 
 /** How often every pod is synced again (container exits, back-off expiry) and orphans are looked for. */
 const RESYNC_MS = 1000;
+/** How often pod directories of pods that no longer exist are looked for. */
+const ORPHAN_DIRS_MS = 60_000;
 
 export interface PodManagerOptions extends Omit<PodWorkerDeps, 'log'> {
   api: ApiClient;
@@ -32,6 +34,7 @@ export class PodManager {
   private readonly log: Logger;
   private stopped = false;
   private scanFailing = false;
+  private lastDirScan = 0;
   /** Static pods by uid, from the manifest directory. */
   private readonly staticPods = new Map<string, Pod>();
   private readonly mirrors: MirrorPods;
@@ -81,6 +84,14 @@ export class PodManager {
         await this.mirrors
           .sync(this.staticPods.values(), this.informer.store.list())
           .catch((e) => this.log.warn({ err: String(e) }, 'mirror pod sync failed'));
+      if (Date.now() - this.lastDirScan > ORPHAN_DIRS_MS) {
+        this.lastDirScan = Date.now();
+        const active = new Set([...this.workers.keys(), ...this.staticPods.keys()]);
+        for (const p of this.informer.store.list()) if (p.metadata?.uid) active.add(p.metadata.uid);
+        await this.o.inputs
+          .cleanupOrphans?.(active)
+          .catch((e) => this.log.warn({ err: String(e) }, 'orphaned pod directory cleanup failed'));
+      }
       for (const [uid, w] of this.workers) {
         if (w.finished) this.workers.delete(uid);
         else void w.kick();
@@ -98,6 +109,11 @@ export class PodManager {
     // The runtime connection closes after this: let syncs in flight finish first.
     await Promise.all([...this.workers.values()].map((w) => w.idle()));
     await informerDone;
+  }
+
+  /** The pods this kubelet runs: the API's (mirror pods excluded) and the static ones. */
+  pods(): Pod[] {
+    return [...this.informer.store.list().filter((p) => !isMirrorPod(p)), ...this.staticPods.values()];
   }
 
   /** Syncs the pod with this uid soon (e.g. a probe result changed). */

@@ -6,6 +6,7 @@ import type {
   PodCondition,
   PodStatus,
 } from 'kubernetes-types/core/v1.js';
+import { podQosClass } from '../api/pod-qos.js';
 import { rfc3339 } from '../client/micro-time.js';
 import type { ContainerStatus as CriContainerStatus } from '../shim/index.js';
 import type { ProbeState } from './probes/probe-host.js';
@@ -161,7 +162,7 @@ export function computePodStatus(o: {
     podIP: o.podIP,
     podIPs: [{ ip: o.podIP }],
     startTime: pod.status?.startTime ?? now,
-    qosClass: pod.status?.qosClass,
+    qosClass: pod.status?.qosClass ?? podQosClass(pod.spec),
     ...(inits.length > 0 ? { initContainerStatuses: inits } : {}),
     containerStatuses: statuses,
   };

@@ -3,22 +3,26 @@ import { join } from 'node:path';
 import type { Container as ContainerSpec, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { isStatusError } from '../api/errors.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 import type { ApiClient } from '../client/rest-client.js';
 import {
   type CriClient,
   type Container as CriContainer,
+  type ContainerStatus as CriContainerStatus,
   CriError,
   isCriNotFound,
   type PodSandboxConfig,
 } from '../shim/index.js';
-import { buildContainerConfig } from './container-config.js';
+import { buildContainerConfig, type ImageUser } from './container-config.js';
 import type { ContainerInputs } from './container-inputs.js';
 import { CONTAINER_NAME_LABEL, POD_UID_LABEL } from './labels.js';
 import type { PodDnsSettings } from './pod-dns.js';
+import { PodStartup } from './pod-startup.js';
 import { computePodStatus, initRestartPolicy, type ObservedContainer, shouldRestart } from './pod-status.js';
 import type { ProbeHost, RunningContainer } from './probes/probe-host.js';
 import { PODS } from './resources.js';
 import { buildSandboxConfig, HOST_NAMESPACES, podLogDirectory } from './sandbox-config.js';
+import { readTerminationMessage } from './volumes/termination-message.js';
 import { WaitingError } from './waiting-error.js';
 
 const BACKOFF_INITIAL_MS = 10_000;
@@ -45,6 +49,8 @@ export interface PodWorkerDeps {
   dns?: PodDnsSettings;
   /** Pod networking: pods not on the host network get no sandbox while it is not ready. */
   network?: PodNetworkGate;
+  /** Pulling/Pulled/Created/Started/Killing/BackOff/Failed and the startup breakdown. */
+  events?: EventRecorder;
 }
 
 /** Whether pods on the pod network can get a sandbox (agent/cni PodNetwork). */
@@ -92,6 +98,12 @@ export class PodWorker {
   private deleteConfirmed = false;
   private terminal = false;
   private readonly log: Logger;
+  private currentPodIPs: string[] = [];
+  private readonly startup = new PodStartup();
+  /** Containers whose "already present" Pulled event was sent. */
+  private readonly presentReported = new Set<string>();
+  /** Termination messages of exited attempts, by container id (read once). */
+  private readonly termMessages = new Map<string, string>();
 
   constructor(
     private readonly d: PodWorkerDeps,
@@ -152,6 +164,7 @@ export class PodWorker {
     const { id: sandboxId, config } = sandbox;
     // Known before any container is made (status.podIP in env and /etc/hosts need it).
     const podIPs = await this.podIPs(pod, sandboxId);
+    this.currentPodIPs = podIPs;
     const inputsWait = await this.d.inputs.prepare(pod).then(
       () => undefined,
       (e) => {
@@ -197,10 +210,49 @@ export class PodWorker {
       nowMs: this.d.now(),
     });
     await this.writeStatus(pod, withPodIPs(status, podIPs));
+    if (status.phase === 'Running' && observed.every((o) => o.cri?.state === 'CONTAINER_RUNNING')) {
+      const message = this.startup.report(pod, this.d.now());
+      if (message) {
+        this.log.info({ breakdown: message }, 'pod started');
+        this.event(pod, 'Normal', 'PodStarted', message);
+      }
+    }
     if (status.phase === 'Succeeded' || status.phase === 'Failed') {
       this.terminal = true;
       await this.stopSandboxes();
     }
+  }
+
+  private event(
+    pod: Pod,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    container?: string,
+  ): void {
+    if (!this.d.events) return;
+    const m = pod.metadata ?? {};
+    this.d.events.event(
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        namespace: m.namespace,
+        name: m.name,
+        uid: m.uid,
+        ...(container ? { fieldPath: `spec.containers{${container}}` } : {}),
+      },
+      type,
+      reason,
+      message,
+    );
+  }
+
+  private async terminationMessage(spec: ContainerSpec, st: CriContainerStatus): Promise<string> {
+    const known = this.termMessages.get(st.id);
+    if (known !== undefined) return known;
+    const message = await readTerminationMessage(spec, st, st.logPath || undefined).catch(() => '');
+    this.termMessages.set(st.id, message);
+    return message;
   }
 
   /** Hands the running app containers to the prober and attaches its results to them. */
@@ -275,7 +327,9 @@ export class PodWorker {
     await mkdir(config.logDirectory ?? podLogDirectory(this.d.podLogsDir, pod, this.uid), {
       recursive: true,
     });
+    const t0 = performance.now();
     const id = await this.d.cri.runtime.runPodSandbox({ config });
+    this.startup.add('sandbox', performance.now() - t0);
     this.log.info({ sandbox: id, attempt }, 'pod sandbox started');
     return { id, config };
   }
@@ -306,7 +360,10 @@ export class PodWorker {
       const failure =
         st?.state === 'CONTAINER_RUNNING' ? this.d.probes.takeFailure(this.uid, latest.id) : undefined;
       if (failure) {
-        const grace = pod.spec?.terminationGracePeriodSeconds ?? 30;
+        const grace =
+          this.d.probes.failureGracePeriod(this.uid, latest.id) ??
+          pod.spec?.terminationGracePeriodSeconds ??
+          30;
         this.log.info(
           { container: spec.name, id: latest.id, reason: failure },
           'killing container: probe failed',
@@ -315,6 +372,7 @@ export class PodWorker {
         st = (await rt.containerStatus(latest.id)).status ?? undefined;
       }
       if (st?.state !== 'CONTAINER_EXITED') return { ...base, cri: st };
+      st = { ...st, message: await this.terminationMessage(spec, st) };
       if (!shouldRestart(restartPolicy, st.exitCode)) return { ...base, cri: st };
       const now = this.d.now();
       const finishedMs = Number(BigInt(st.finishedAt) / 1_000_000n);
@@ -322,6 +380,15 @@ export class PodWorker {
       const delayMs = ranMs > BACKOFF_RESET_MS ? undefined : this.backoff.get(spec.name);
       if (delayMs !== undefined && now < finishedMs + delayMs) {
         const message = `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${spec.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${this.uid})`;
+        if (this.lastWaiting.get(spec.name) !== 'CrashLoopBackOff')
+          this.event(
+            pod,
+            'Warning',
+            'BackOff',
+            `Back-off restarting failed container ${spec.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${this.uid})`,
+            spec.name,
+          );
+        this.lastWaiting.set(spec.name, 'CrashLoopBackOff');
         return { ...base, cri: st, waiting: { reason: 'CrashLoopBackOff', message } };
       }
       // The first restart is immediate; each later one waits twice as long after the exit.
@@ -342,8 +409,22 @@ export class PodWorker {
         e instanceof WaitingError
           ? { reason: e.reason, message: e.message }
           : { reason: 'RunContainerError', message: e instanceof CriError ? e.runtimeMessage : String(e) };
-      const level = this.lastWaiting.get(spec.name) === w.reason ? 'debug' : 'warn';
+      const repeat = this.lastWaiting.get(spec.name) === w.reason;
+      const level = repeat ? 'debug' : 'warn';
       this.lastWaiting.set(spec.name, w.reason);
+      if (!repeat) {
+        if (w.reason === 'ErrImagePull' || w.reason === 'ErrImageNeverPull')
+          this.event(
+            pod,
+            'Warning',
+            'Failed',
+            `Failed to pull image "${spec.image}": ${w.message}`,
+            spec.name,
+          );
+        if (w.reason !== 'ImagePullBackOff')
+          this.event(pod, 'Warning', 'Failed', `Error: ${w.reason}`, spec.name);
+        else this.event(pod, 'Normal', 'BackOff', `Back-off pulling image "${spec.image}"`, spec.name);
+      }
       this.log[level](
         { container: spec.name, reason: w.reason, message: w.message },
         'container not started',
@@ -352,12 +433,27 @@ export class PodWorker {
     }
   }
 
-  private async pull(spec: ContainerSpec): Promise<void> {
+  /** Makes the image present per the pull policy; returns the image's user for runAsNonRoot. */
+  private async pull(pod: Pod, spec: ContainerSpec): Promise<ImageUser | undefined> {
     const image = spec.image ?? '';
     const policy = spec.imagePullPolicy ?? defaultPullPolicy(image);
+    const userOf = (i: { uid: { value: string | number } | null; username: string } | null) =>
+      i ? { uid: i.uid ? Number(i.uid.value) : undefined, username: i.username || undefined } : undefined;
     if (policy !== 'Always') {
       const st = await this.d.cri.images.imageStatus(image);
-      if (st.image) return;
+      if (st.image) {
+        if (!this.presentReported.has(spec.name)) {
+          this.presentReported.add(spec.name);
+          this.event(
+            pod,
+            'Normal',
+            'Pulled',
+            `Container image "${image}" already present on machine`,
+            spec.name,
+          );
+        }
+        return userOf(st.image);
+      }
       if (policy === 'Never')
         throw new WaitingError(
           'ErrImageNeverPull',
@@ -368,9 +464,21 @@ export class PodWorker {
     const now = this.d.now();
     if (failed && now < failed.at + failed.delayMs)
       throw new WaitingError('ImagePullBackOff', `Back-off pulling image "${image}": ${failed.message}`);
+    this.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, spec.name);
+    const t0 = performance.now();
     try {
       await this.d.cri.images.pullImage(image);
       this.pullFailures.delete(image);
+      const ms = performance.now() - t0;
+      this.startup.add('pull', ms);
+      this.event(
+        pod,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${Math.round(ms)}ms`,
+        spec.name,
+      );
+      return userOf((await this.d.cri.images.imageStatus(image)).image);
     } catch (e) {
       const message = e instanceof CriError ? e.runtimeMessage : String(e);
       const delayMs = failed ? Math.min(failed.delayMs * 2, BACKOFF_MAX_MS) : BACKOFF_INITIAL_MS;
@@ -386,23 +494,34 @@ export class PodWorker {
     sandboxConfig: PodSandboxConfig,
     attempt: number,
   ): Promise<string> {
-    await this.pull(spec);
+    const imageUser = await this.pull(pod, spec);
+    const net = { podIPs: this.currentPodIPs };
     const config = buildContainerConfig({
       pod,
       uid: this.uid,
       spec,
       attempt,
-      envs: await this.d.inputs.env(pod, spec),
-      mounts: await this.d.inputs.mounts(pod, spec),
+      envs: await this.d.inputs.env(pod, spec, net),
+      mounts: await this.d.inputs.mounts(pod, spec, net),
       namespaces: sandboxConfig.linux?.securityContext?.namespaceOptions ?? HOST_NAMESPACES,
+      imageUser,
     });
     let id: string;
+    const t0 = performance.now();
     try {
       id = await this.d.cri.runtime.createContainer({ podSandboxId: sandboxId, config, sandboxConfig });
     } catch (e) {
       throw new WaitingError('CreateContainerError', e instanceof CriError ? e.runtimeMessage : String(e));
     }
+    const t1 = performance.now();
+    this.event(pod, 'Normal', 'Created', `Created container ${spec.name}`, spec.name);
     await this.d.cri.runtime.startContainer(id);
+    const t2 = performance.now();
+    if (attempt === 0) {
+      this.startup.add('create', t1 - t0);
+      this.startup.add('start', t2 - t1);
+    }
+    this.event(pod, 'Normal', 'Started', `Started container ${spec.name}`, spec.name);
     this.log.info({ container: spec.name, attempt, id }, 'container started');
     return id;
   }
@@ -498,9 +617,12 @@ export class PodWorker {
 
   /** containerd leaves the pod-level cgroup directories behind (cgroupfs driver). */
   private async removeCgroups(): Promise<void> {
-    const rel = `${this.d.cgroupRoot}/pod${this.uid}`;
+    // The QoS tier may not be known any more (the pod is gone): try each.
+    const rels = ['', '/burstable', '/besteffort'].map(
+      (tier) => `${this.d.cgroupRoot}${tier}/pod${this.uid}`,
+    );
     for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-      await removeTree(join('/sys/fs/cgroup', h, rel));
+      for (const rel of rels) await removeTree(join('/sys/fs/cgroup', h, rel));
     }
   }
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { EventRecorder } from '../client/event-recorder.js';
 import type { ApiClient } from '../client/rest-client.js';
 import { CriClient } from '../shim/index.js';
 import { PodNetwork } from './cni/pod-network.js';
@@ -11,6 +12,7 @@ import { type PodDnsSettings, parseResolvConf } from './pod-dns.js';
 import { PodManager } from './pod-manager.js';
 import { createProbeHost } from './probes/index.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './sandbox-config.js';
+import { type KubeletServer, startKubeletServer } from './server/index.js';
 
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
@@ -58,6 +60,18 @@ export interface KubeletOptions {
   cniIpMasq?: boolean;
   /** `--cni-ipam-data-dir`: host-local's lease directory. Default the plugin's (/var/lib/cni/networks). */
   cniIpamDataDir?: string;
+  /**
+   * The kubelet API (logs, exec, attach, port-forward) on HTTPS. The CLI always serves it
+   * (`--port`, default 10250); started in code, it is served only when a port is given (0 = any).
+   */
+  server?: {
+    address?: string;
+    port: number;
+    tlsCertFile?: string;
+    tlsPrivateKeyFile?: string;
+    /** Default: the CA of the kubeconfig's cluster, which signs the apiserver's kubelet-client certificate. */
+    clientCaFile?: string;
+  };
 }
 
 function every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
@@ -84,6 +98,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
   const nodeIP = opts.nodeIP ?? firstHostIPv4();
   if (!nodeIP) throw new Error('no non-internal IPv4 address found: pass --node-ip');
   const cri = new CriClient({ endpoint: opts.criEndpoint });
+  const events = new EventRecorder({ api: opts.api, component: 'kubelet', host: opts.nodeName, log });
+  let server: KubeletServer | undefined;
   try {
     const host = await readHostFacts('/');
     const version = await cri.runtime.version().catch(() => undefined);
@@ -109,6 +125,22 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
     };
     if (dns.clusterDNS.length === 0)
       log.warn('no --cluster-dns: pods with dnsPolicy ClusterFirst get the host DNS (Default)');
+    if (opts.server) {
+      server = await startKubeletServer({
+        cri,
+        log,
+        pods: () => pods.pods(),
+        nodeName: opts.nodeName,
+        address: opts.server.address,
+        port: opts.server.port,
+        tlsCertFile: opts.server.tlsCertFile,
+        tlsPrivateKeyFile: opts.server.tlsPrivateKeyFile,
+        certNames: [nodeIP],
+        clientCaFile: opts.server.clientCaFile,
+        clientCaPem: opts.server.clientCaFile ? undefined : opts.api.connection.ca,
+      });
+      log.info({ address: server.address, port: server.port }, 'kubelet API serving');
+    }
     const registration = new NodeRegistration({
       api: opts.api,
       cri,
@@ -117,16 +149,26 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       nodeIP,
       host,
       network,
+      kubeletPort: server?.port,
     });
     const syncNode = () =>
       registration.sync().catch((e) => log.warn({ err: e }, 'node status update failed'));
     const lease = new NodeLease(opts.api, opts.nodeName);
-    const probes = createProbeHost({ cri, log, onChange: (uid) => pods.kick(uid), now: Date.now });
+    const probes = createProbeHost({
+      cri,
+      log,
+      onChange: (uid) => pods.kick(uid),
+      now: Date.now,
+      signal: opts.signal,
+      events,
+    });
     const inputs = createContainerInputs({
       api: opts.api,
       log,
       rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet',
       nodeName: opts.nodeName,
+      nodeIP,
+      recorder: events,
     });
     const pods: PodManager = new PodManager({
       api: opts.api,
@@ -143,6 +185,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       dns,
       network,
       manifestDir: opts.manifestDir,
+      events,
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     const networkDone = network.run(opts.signal);
@@ -158,6 +201,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       networkDone,
     ]);
   } finally {
+    await server?.close();
+    await events.close();
     cri.close();
   }
 }

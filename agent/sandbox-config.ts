@@ -3,6 +3,7 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../shim/index.js';
 import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels.js';
 import { type PodDnsSettings, podDnsConfig, podHostnameAndDomain } from './pod-dns.js';
+import { podCgroupParent } from './qos.js';
 
 export interface SandboxSettings {
   /** Container logs go under `<podLogsDir>/<ns>_<name>_<uid>/`. */
@@ -77,7 +78,7 @@ export function buildSandboxConfig(
     },
     annotations: { ...m.annotations },
     linux: {
-      cgroupParent: `${s.cgroupRoot}/pod${uid}`,
+      cgroupParent: podCgroupParent(s.cgroupRoot, pod, uid),
       securityContext: { namespaceOptions: podNamespaces(pod) },
     },
   };

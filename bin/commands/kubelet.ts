@@ -14,6 +14,11 @@ export interface KubeletFlags {
   rootDir: string;
   cgroupRoot?: string;
   podManifestPath?: string;
+  address: string;
+  port: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  clientCaFile?: string;
   manageContainerd: 'auto' | 'never';
   cniConfDir?: string;
   cniConfFile: string;
@@ -68,6 +73,36 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
         '--cgroup-root <path>',
         '(runtime) parent cgroup of the pods; default /skiff-<node>',
         'SKIFF_CGROUP_ROOT',
+      ),
+    )
+    .addOption(opt('--address <ip>', '(kubelet API) address to serve on', 'SKIFF_KUBELET_ADDRESS', '0.0.0.0'))
+    .addOption(
+      opt(
+        '--port <port>',
+        '(kubelet API) HTTPS port (logs, exec, port-forward)',
+        'SKIFF_KUBELET_PORT',
+        '10250',
+      ),
+    )
+    .addOption(
+      opt(
+        '--tls-cert-file <file>',
+        '(kubelet API) serving certificate; default: a self-signed one made at start',
+        'SKIFF_TLS_CERT_FILE',
+      ),
+    )
+    .addOption(
+      opt(
+        '--tls-private-key-file <file>',
+        '(kubelet API) key of --tls-cert-file',
+        'SKIFF_TLS_PRIVATE_KEY_FILE',
+      ),
+    )
+    .addOption(
+      opt(
+        '--client-ca-file <file>',
+        "(kubelet API) CA of accepted client certificates; default: the kubeconfig's cluster CA",
+        'SKIFF_CLIENT_CA_FILE',
       ),
     )
     .addOption(
@@ -145,6 +180,12 @@ const list = (v: string | undefined) =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
+function kubeletPort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: "${value}" is not a port number`);
+  return n;
+}
+
 export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
   const log = rootLogger();
   const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
@@ -189,6 +230,13 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       podLogsDir: flags.podLogsDir,
       rootDir: flags.rootDir,
       manifestDir: flags.podManifestPath,
+      server: {
+        address: flags.address,
+        port: kubeletPort(flags.port),
+        tlsCertFile: flags.tlsCertFile,
+        tlsPrivateKeyFile: flags.tlsPrivateKeyFile,
+        clientCaFile: flags.clientCaFile,
+      },
       cgroupRoot: flags.cgroupRoot,
       clusterDNS: list(flags.clusterDns),
       clusterDomain: flags.clusterDomain,

@@ -45,6 +45,7 @@ function runKubelet(): void {
     criEndpoint: ctrd.endpoint,
     cgroupRoot: ctrd.cgroupRoot,
     podLogsDir: logsDir,
+    rootDir: join(logsDir, 'kubelet-root'),
     nodeStatusCheckMs: 500,
   });
 }

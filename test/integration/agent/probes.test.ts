@@ -91,6 +91,7 @@ beforeAll(async () => {
     criEndpoint: ctrd.endpoint,
     cgroupRoot: ctrd.cgroupRoot,
     podLogsDir: logsDir,
+    rootDir: join(logsDir, 'kubelet-root'),
   });
 }, 90_000);
 
