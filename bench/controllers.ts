@@ -249,9 +249,13 @@ async function moduleFloorMiB(): Promise<number> {
   return rss;
 }
 
+/** Set when the controller-manager process ends early: waiting on it further is pointless. */
+let childFailure: string | undefined;
+
 async function waitFor(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
+    if (childFailure) throw new Error(`${childFailure} while waiting for ${what}`);
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
@@ -367,6 +371,9 @@ async function main(): Promise<void> {
 
     progress('starting the controller-manager');
     cm = spawnControllerManager(server.kubeconfig);
+    cm.once('exit', (code, signal) => {
+      childFailure = `the controller-manager exited (${code ?? signal})`;
+    });
     const cmPid = cm.pid ?? 0;
     let peakRss = 0;
     const sampler = setInterval(() => {
