@@ -22,6 +22,7 @@ const PACED_N = Number(process.env.BENCH_PACED_PODS ?? 1000);
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 100);
 const CONCURRENCY = 64;
 const ZONES = 50;
+const PROFILE_DIR = process.env.BENCH_SCHEDULER_PROFILE;
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'basic,spread').split(',').filter(Boolean);
 
 const PODS = RESOURCES.find((r) => r.plural === 'pods' && r.group === '')!;
@@ -105,7 +106,15 @@ function spawnScheduler(kubeconfig: string): ChildProcess {
   `;
   return spawn(
     'bash',
-    [join(REPO_ROOT, 'scripts/node.sh'), '--max-semi-space-size=4', '--input-type=module', '-e', script],
+    [
+      join(REPO_ROOT, 'scripts/node.sh'),
+      '--max-semi-space-size=4',
+      // BENCH_SCHEDULER_PROFILE=<dir> writes a CPU profile of each scheduler process there.
+      ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+      '--input-type=module',
+      '-e',
+      script,
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
 }
