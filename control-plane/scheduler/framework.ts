@@ -104,6 +104,8 @@ export interface Handle {
   changedSince(seq: number): readonly string[] | undefined;
   /** A namespace's labels (for namespaceSelector); undefined when the namespace is unknown. */
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  /** Grows whenever a namespace is added, changed or removed (namespaceSelector results may change). */
+  namespaceGeneration(): number;
   /** How many nodes report the image (normalized name) in status.images. */
   imageNodeCount(image: string): number;
   /**
@@ -125,6 +127,7 @@ export function staticHandle(nodes: readonly NodeInfo[] = [], extra: Partial<Han
     changeSeq: () => 0,
     changedSince: () => undefined,
     namespaceLabels: () => undefined,
+    namespaceGeneration: () => 0,
     imageNodeCount: (image) => nodes.filter((n) => n.images.has(image)).length,
     defaultSelector: () => undefined,
     priorityOf: (pod) => pod.spec?.priority ?? 0,

@@ -206,6 +206,11 @@ function clusterLookups(
   const make = <T extends KubeObject>(plural: string, group: string) =>
     new Informer<T>(api, resource(plural, group), { clock, log });
   const namespaces = make<Namespace & KubeObject>('namespaces', '');
+  let namespaceGeneration = 0;
+  const bump = (): void => {
+    namespaceGeneration++;
+  };
+  namespaces.addEventHandler({ onAdd: bump, onUpdate: bump, onDelete: bump });
   const classes = make<PriorityClass & KubeObject>('priorityclasses', 'scheduling.k8s.io');
   const services = make<Service & KubeObject>('services', '');
   const rss = make<ReplicaSet & KubeObject>('replicasets', 'apps');
@@ -222,6 +227,7 @@ function clusterLookups(
   return {
     lookups: {
       namespaceLabels: (ns) => namespaces.store.get(ns)?.metadata?.labels,
+      namespaceGeneration: () => namespaceGeneration,
       defaultSelector: (pod) => defaultSelector(pod, sources),
       priorityOf: (pod) => resolvePriority(pod, priorityClasses),
       preemptionPolicyOf: (pod) => resolvePreemptionPolicy(pod, priorityClasses),

@@ -33,6 +33,7 @@ export type ScheduleResult =
 /** What the scheduler reads from informers besides nodes and pods; defaults suit tests. */
 export interface ClusterLookups {
   namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  namespaceGeneration(): number;
   defaultSelector(pod: Pod): LabelMatcher | undefined;
   priorityOf(pod: Pod): number;
   preemptionPolicyOf(pod: Pod): string;
@@ -43,6 +44,7 @@ export interface ClusterLookups {
 export const NO_LOOKUPS: ClusterLookups = {
   budgetsIn: () => [],
   namespaceLabels: () => undefined,
+  namespaceGeneration: () => 0,
   defaultSelector: () => undefined,
   priorityOf: (pod) => pod.spec?.priority ?? 0,
   preemptionPolicyOf: (pod) => pod.spec?.preemptionPolicy ?? 'PreemptLowerPriority',
@@ -104,6 +106,7 @@ export class Scheduler {
       changeSeq: () => d.cache.changeSeq,
       changedSince: (seq) => d.cache.changedSince(seq),
       namespaceLabels: (ns) => lookups.namespaceLabels(ns),
+      namespaceGeneration: () => lookups.namespaceGeneration(),
       imageNodeCount: (image) => d.cache.imageNodeCount(image),
       defaultSelector: (pod) => lookups.defaultSelector(pod),
       priorityOf: (pod) => lookups.priorityOf(pod),

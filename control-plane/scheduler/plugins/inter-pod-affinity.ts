@@ -1,4 +1,5 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
+import { NOTHING } from '../../../api/labels.js';
 import {
   type CycleState,
   type Handle,
@@ -96,10 +97,16 @@ export class InterPodAffinity implements Plugin {
     let anti: ReadonlyMap<string, number> = EMPTY_COUNTS;
     if (terms.requiredAffinity.length > 0 || terms.requiredAntiAffinity.length > 0) {
       const a = pod.spec?.affinity;
+      // Terms with a namespaceSelector count pods by their namespace's labels: start over when
+      // namespaces change.
+      const bySelector = [...terms.requiredAffinity, ...terms.requiredAntiAffinity].some(
+        (t) => t.namespaceSelector !== NOTHING,
+      );
       const sig = JSON.stringify([
         ns,
         a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
         a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+        bySelector ? h.namespaceGeneration() : 0,
       ]);
       if (terms.requiredAffinity.length > 0)
         affinity = this.aggregates
