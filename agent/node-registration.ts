@@ -28,6 +28,8 @@ export interface NodeRegistrationOptions {
    * each sync. Without it the three conditions are reported False.
    */
   pressure?: PressureSource;
+  /** The kubelet API's port, published in status.daemonEndpoints. Default 10250. */
+  kubeletPort?: number;
 }
 
 /** What the Ready condition needs of pod networking (agent/cni PodNetwork). */
@@ -90,6 +92,8 @@ export function desiredNode(o: {
   nodeIP: string;
   host: HostFacts;
   runtimeVersion: string;
+  /** Where the kubelet API listens (the apiserver proxies logs and exec there). Default 10250. */
+  kubeletPort?: number;
 }): Node {
   const capacity = {
     cpu: String(o.host.cpus),
@@ -118,7 +122,7 @@ export function desiredNode(o: {
         { type: 'InternalIP', address: o.nodeIP },
         { type: 'Hostname', address: o.nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
+      daemonEndpoints: { kubeletEndpoint: { Port: o.kubeletPort ?? KUBELET_PORT } },
       nodeInfo: {
         machineID: '',
         systemUUID: '',
