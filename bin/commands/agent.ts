@@ -20,10 +20,19 @@ export async function runAgent(flags: AgentFlags, stop: AbortController): Promis
   return results.every((r) => r.status === 'fulfilled');
 }
 
-/** The agent's flags with every option at its default (for `skiff server --agent`). */
-export function defaultAgentFlags(): AgentFlags {
+/** The agent's flags at their defaults, overridden by their SKIFF_* variables (for `skiff server --agent`). */
+export function defaultAgentFlags(env: NodeJS.ProcessEnv = process.env): AgentFlags {
   const cmd = agentCommand();
   cmd.parseOptions([]);
+  for (const o of cmd.options) {
+    const value = o.envVar ? env[o.envVar] : undefined;
+    if (value === undefined) continue;
+    const key = o.attributeName();
+    // Boolean flags take their variable as on/off; the rest parse as on the command line.
+    if (!o.required && !o.optional)
+      cmd.setOptionValue(key, !['0', 'false', ''].includes(value.toLowerCase()));
+    else cmd.setOptionValue(key, o.parseArg ? o.parseArg(value, undefined) : value);
+  }
   return cmd.opts<AgentFlags>();
 }
 

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { DEFAULT_CRI_ENDPOINT } from '../../shim/endpoint.js';
 import { rootLogger } from '../logger.js';
@@ -200,8 +200,9 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       ? new ContainerdSupervisor({
           endpoint: flags.containerRuntimeEndpoint,
           configDir: join(flags.rootDir, 'containerd'),
-          root: '/var/lib/skiff/containerd',
-          state: '/run/skiff/containerd',
+          // Beside the kubelet's state (/var/lib/skiff/containerd) and the socket (/run/containerd/state).
+          root: join(dirname(flags.rootDir), 'containerd'),
+          state: join(dirname(flags.containerRuntimeEndpoint.replace(/^unix:\/\//, '')), 'state'),
           sandboxImage: BUNDLED_PAUSE_IMAGE,
           cgroupDriver: 'cgroupfs',
           cniConfDir: flags.cniConfDir ?? '/etc/cni/net.d',

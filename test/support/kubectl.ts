@@ -12,15 +12,18 @@ export interface KubectlResult {
 }
 
 /** Runs the real kubectl against a kubeconfig with a fresh discovery cache. */
-export function kubectlFor(kubeconfig: string) {
+export function kubectlFor(kubeconfig: string, opts: { netns?: string } = {}) {
   if (!existsSync(KUBECTL))
     throw new Error(`kubectl is missing at ${KUBECTL}: the acceptance suite drives the real kubectl`);
   const cacheDir = mkdtempSync(join(tmpdir(), 'skiff-kubectl-cache-'));
   return (args: string[], stdin?: string, timeoutMs = 30_000): Promise<KubectlResult> =>
     new Promise((resolve, reject) => {
-      const child = spawn(KUBECTL, ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
+      const argv = ['--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args];
+      const child = opts.netns
+        ? spawn('nsenter', [`--net=/run/netns/${opts.netns}`, KUBECTL, ...argv], {
+            stdio: ['pipe', 'pipe', 'pipe'],
+          })
+        : spawn(KUBECTL, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));

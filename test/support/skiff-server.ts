@@ -40,7 +40,12 @@ export const API_ONLY_FLAGS = ['--disable-scheduler', '--disable-controller-mana
 
 export async function startSkiffServer(
   extraArgs: string[] = [],
-  opts: { components?: boolean } = {},
+  opts: {
+    components?: boolean;
+    /** Run inside this network namespace (`/run/netns/<name>`) via nsenter; fetch() cannot reach it then. */
+    netns?: string;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestServer> {
   if (!existsSync(join(REPO_ROOT, 'dist/bin/main.js'))) {
     throw new Error('skiff is not built: run `npm run build` (npm test does it) before the e2e suite');
@@ -52,26 +57,27 @@ export async function startSkiffServer(
   const etcdPort = await freePort();
   const peerPort = await freePort();
   let output = '';
+  const argv = [
+    'server',
+    '--data-dir',
+    dataDir,
+    '--secure-port',
+    String(port),
+    '--bind-address',
+    '127.0.0.1',
+    '--etcd-client-port',
+    String(etcdPort),
+    '--etcd-peer-port',
+    String(peerPort),
+    ...(opts.components ? [] : API_ONLY_FLAGS),
+    ...extraArgs,
+  ];
   const child = spawn(
-    SKIFF_BIN,
-    [
-      'server',
-      '--data-dir',
-      dataDir,
-      '--secure-port',
-      String(port),
-      '--bind-address',
-      '127.0.0.1',
-      '--etcd-client-port',
-      String(etcdPort),
-      '--etcd-peer-port',
-      String(peerPort),
-      ...(opts.components ? [] : API_ONLY_FLAGS),
-      ...extraArgs,
-    ],
+    opts.netns ? 'nsenter' : SKIFF_BIN,
+    opts.netns ? [`--net=/run/netns/${opts.netns}`, SKIFF_BIN, ...argv] : argv,
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'warn', ...opts.env },
     },
   );
   child.stdout?.on('data', (d) => (output += d));
