@@ -1,6 +1,7 @@
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { isStatusError } from '../api/errors.js';
+import type { EventRecorder } from '../client/event-recorder.js';
 import { rfc3339 } from '../client/micro-time.js';
 import type { ApiClient } from '../client/rest-client.js';
 import type { CriClient, RuntimeCondition } from '../shim/index.js';
@@ -28,6 +29,8 @@ export interface NodeRegistrationOptions {
    * each sync. Without it the three conditions are reported False.
    */
   pressure?: PressureSource;
+  /** Where the pressure transitions go as Node Events (NodeHasSufficientMemory...), as upstream. */
+  events?: Pick<EventRecorder, 'event'>;
   /** The kubelet API's port, published in status.daemonEndpoints. Default 10250. */
   kubeletPort?: number;
 }
@@ -207,6 +210,13 @@ export function pressureConditions(
   });
 }
 
+/** The Event reason upstream records when a pressure condition turns to `status`. */
+const PRESSURE_EVENTS: Record<PressureCondition, { True: string; False: string }> = {
+  MemoryPressure: { True: 'NodeHasInsufficientMemory', False: 'NodeHasSufficientMemory' },
+  DiskPressure: { True: 'NodeHasDiskPressure', False: 'NodeHasNoDiskPressure' },
+  PIDPressure: { True: 'NodeHasInsufficientPID', False: 'NodeHasSufficientPID' },
+};
+
 const samePressure = (a: NodePressureState, b: NodePressureState): boolean =>
   PRESSURE_CONDITIONS.every(([type]) => a[type] === b[type]);
 
@@ -248,9 +258,10 @@ export class NodeRegistration {
       return;
     const desired = desiredNode({ ...this.o, runtimeVersion: r.runtimeVersion });
     // Controllers write the Node too (taints, podCIDR): on a conflict, read it again and retry.
+    let turned: NodeCondition[] = [];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.write(desired, r, pressure, at);
+        turned = await this.write(desired, r, pressure, at);
         break;
       } catch (e) {
         if (attempt >= 3 || !isStatusError(e, 'Conflict')) throw e;
@@ -262,6 +273,15 @@ export class NodeRegistration {
         'node readiness changed',
       );
     this.lastWritten = { ready: r.ready, message: r.message, at, pressure };
+    for (const c of turned) {
+      const reason = PRESSURE_EVENTS[c.type as PressureCondition][c.status === 'True' ? 'True' : 'False'];
+      this.o.events?.event(
+        { kind: 'Node', name: this.o.nodeName, uid: this.o.nodeName, namespace: '' },
+        'Normal',
+        reason,
+        `Node ${this.o.nodeName} status is now: ${reason}`,
+      );
+    }
   }
 
   private async write(
@@ -269,7 +289,7 @@ export class NodeRegistration {
     r: RuntimeReadiness,
     pressure: NodePressureState,
     at: number,
-  ): Promise<void> {
+  ): Promise<NodeCondition[]> {
     let current: Node;
     try {
       current = await this.o.api.get<Node>(NODES, this.o.nodeName);
@@ -284,6 +304,7 @@ export class NodeRegistration {
       }
     }
     const prevReady = current.status?.conditions?.find((c) => c.type === 'Ready');
+    const pressures = pressureConditions(pressure, current.status?.conditions, at);
     const others = (current.status?.conditions ?? []).filter((c) => c.type !== 'Ready');
     const status: NodeStatus = {
       ...current.status,
@@ -294,7 +315,7 @@ export class NodeRegistration {
       },
       conditions: [
         ...others.filter((c) => !PRESSURE_CONDITIONS.some(([type]) => type === c.type)),
-        ...pressureConditions(pressure, current.status?.conditions, at),
+        ...pressures,
         readyCondition(r, prevReady, at),
       ],
     };
@@ -306,5 +327,9 @@ export class NodeRegistration {
       });
     }
     await this.o.api.updateStatus<Node>(NODES, { ...current, status });
+    // The pressure conditions whose status this write changed.
+    return pressures.filter(
+      (c) => current.status?.conditions?.find((p) => p.type === c.type)?.status !== c.status,
+    );
   }
 }

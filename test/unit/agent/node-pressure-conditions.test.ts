@@ -124,6 +124,50 @@ describe('NodeRegistration with a pressure source', () => {
     expect(current()?.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
+  it('records upstream Node events on pressure transitions (and on first registration)', async () => {
+    const { api } = fakeApi();
+    const events: string[] = [];
+    let state: NodePressureState = { ...NO_PRESSURE };
+    let now = T0;
+    const reg = new NodeRegistration({
+      api,
+      cri: readyCri,
+      log: pino({ level: 'silent' }),
+      nodeName: 'n1',
+      nodeIP: '10.0.0.1',
+      host: {
+        cpus: 2,
+        memoryBytes: 1,
+        ephemeralStorageBytes: 1,
+        kernelVersion: '6',
+        osImage: 'x',
+        architecture: 'amd64',
+      },
+      now: () => now,
+      pressure: { sync: async () => state },
+      events: {
+        event: (ref, type, reason, message) =>
+          events.push(`${(ref as { kind?: string }).kind}/${type}/${reason}/${message}`),
+      },
+    });
+    await reg.sync();
+    expect(events).toEqual([
+      'Node/Normal/NodeHasSufficientMemory/Node n1 status is now: NodeHasSufficientMemory',
+      'Node/Normal/NodeHasNoDiskPressure/Node n1 status is now: NodeHasNoDiskPressure',
+      'Node/Normal/NodeHasSufficientPID/Node n1 status is now: NodeHasSufficientPID',
+    ]);
+    events.length = 0;
+    state = { ...NO_PRESSURE, PIDPressure: true };
+    now += 10_000;
+    await reg.sync();
+    now += 70_000; // a heartbeat write with nothing new: no event
+    await reg.sync();
+    state = { ...NO_PRESSURE };
+    now += 10_000;
+    await reg.sync();
+    expect(events.map((e) => e.split('/')[2])).toEqual(['NodeHasInsufficientPID', 'NodeHasSufficientPID']);
+  });
+
   it('keeps the last pressure state when the measurement fails', async () => {
     const { api, current } = fakeApi();
     let fail = false;
