@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ContainerGc, GarbageCollector, ImageGc } from '../../../agent/gc/index.js';
+import { NodePressure, observeSignals, parseEvictionThresholds } from '../../../agent/node-pressure.js';
 import { CriClient, type PodSandboxConfig } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
@@ -239,5 +240,29 @@ describe('image garbage collection on containerd', () => {
     expect((await cri.images.imageStatus(ctrd.pauseImage)).image).not.toBeNull();
     await cri.runtime.stopPodSandbox(sandboxId);
     await cri.runtime.removePodSandbox(sandboxId);
+  });
+});
+
+describe('node pressure signals with a real runtime', () => {
+  it('reads imagefs from the runtime and turns DiskPressure on for a forced threshold', async () => {
+    const { observations, failures } = await observeSignals({ rootDir: ctrd.root, cri });
+    expect(failures).toEqual({});
+    const imagefs = observations['imagefs.available'];
+    expect(imagefs?.capacity).toBeGreaterThan(0);
+    expect(imagefs?.available).toBeGreaterThan(0);
+    expect(observations['imagefs.inodesFree']?.capacity).toBeGreaterThanOrEqual(0);
+    expect(observations['memory.available']?.available).toBeGreaterThan(0);
+    expect(observations['pid.available']?.available).toBeGreaterThan(0);
+
+    // Nothing is below "everything must be free", so only imagefs trips it.
+    const pressure = new NodePressure({
+      rootDir: ctrd.root,
+      cri,
+      log,
+      thresholds: parseEvictionThresholds('imagefs.available<100%'),
+      transitionPeriodMs: 0,
+    });
+    expect(await pressure.sync()).toEqual({ MemoryPressure: false, DiskPressure: true, PIDPressure: false });
+    expect(pressure.met().map((t) => t.signal)).toEqual(['imagefs.available']);
   });
 });
