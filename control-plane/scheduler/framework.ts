@@ -2,7 +2,8 @@ import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { LabelMatcher } from '../../api/labels.js';
 import type { NodeInfo } from './node-info.js';
 
-export type Code = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
+/** `Skip` (pre-filter only): the plugin's filter has nothing to check for this pod this cycle. */
+export type Code = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error' | 'Skip';
 
 /** The outcome of a filter: a code plus the reasons shown to users ("Insufficient cpu"). */
 export interface Verdict {
@@ -11,6 +12,8 @@ export interface Verdict {
 }
 
 export const SUCCESS: Verdict = Object.freeze({ code: 'Success', reasons: [] }) as Verdict;
+
+export const SKIP: Verdict = Object.freeze({ code: 'Skip', reasons: [] }) as Verdict;
 
 export function unschedulable(...reasons: string[]): Verdict {
   return { code: 'Unschedulable', reasons };
@@ -68,7 +71,8 @@ export interface Plugin {
   readonly name: string;
   /**
    * Once per attempt before any filter: computes what the filter needs from the whole cluster
-   * (counts per topology domain). A non-success verdict rejects every node.
+   * (counts per topology domain). `Skip` leaves the filter out for this attempt; another
+   * non-success verdict rejects every node.
    */
   preFilter?(pod: Pod, state: CycleState): Verdict;
   /** Whether the node can run the pod. */

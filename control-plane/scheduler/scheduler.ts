@@ -12,7 +12,14 @@ import type { ApiClient } from '../../client/rest-client.js';
 import type { Store } from '../../client/store.js';
 import type { SchedulerCache } from './cache.js';
 import { fitErrorMessage } from './fit-error.js';
-import { CycleState, type Handle, type Plugin, SUCCESS, type Verdict } from './framework.js';
+import {
+  CycleState,
+  type FilterPlugin,
+  type Handle,
+  type Plugin,
+  SUCCESS,
+  type Verdict,
+} from './framework.js';
 import type { SchedulerMetrics } from './metrics.js';
 import type { NodeInfo } from './node-info.js';
 import { numFeasibleNodesToFind } from './nodes-to-score.js';
@@ -24,6 +31,9 @@ import type { QueuedPod, SchedulingQueue } from './scheduling-queue.js';
 export const PODS = RESOURCES.find(
   (r) => r.plural === 'pods' && r.group === '',
 ) as (typeof RESOURCES)[number];
+
+/** The filters an attempt runs: all, minus those whose pre-filter said Skip. */
+const ACTIVE_FILTERS = 'scheduler/filters';
 
 export type ScheduleResult =
   | { kind: 'scheduled'; node: string; evaluated: number; feasible: number }
@@ -155,10 +165,17 @@ export class Scheduler {
     const total = nodes.length;
     if (total === 0) return { kind: 'unschedulable', message: 'no nodes available to schedule pods' };
     const state = new CycleState();
+    let skipped: Set<Plugin> | undefined;
     for (const p of this.preFilters) {
       const v = p.preFilter(pod, state);
+      if (v.code === 'Success') continue;
+      if (v.code === 'Skip') {
+        skipped ??= new Set();
+        skipped.add(p);
+        continue;
+      }
       if (v.code === 'Error') return { kind: 'error', message: v.reasons.join(', ') };
-      if (v.code !== 'Success') {
+      {
         const verdicts = new Map(nodes.map((n) => [n.name, v]));
         return {
           kind: 'unschedulable',
@@ -166,6 +183,11 @@ export class Scheduler {
         };
       }
     }
+    if (skipped)
+      state.set(
+        ACTIVE_FILTERS,
+        this.filters.filter((f) => !skipped.has(f)),
+      );
     const want = numFeasibleNodesToFind(total, this.d.profile.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
     // Rejected nodes and why, kept cheaply: only a pod that fits nowhere needs them.
@@ -220,7 +242,8 @@ export class Scheduler {
   }
 
   private runFilters(pod: Pod, info: NodeInfo, state: CycleState): Verdict {
-    for (const f of this.filters) {
+    const filters = state.get<FilterPlugin[]>(ACTIVE_FILTERS) ?? this.filters;
+    for (const f of filters) {
       const v = f.filter(pod, info, state);
       if (v.code !== 'Success') return v;
     }

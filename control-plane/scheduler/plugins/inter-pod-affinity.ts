@@ -5,6 +5,7 @@ import {
   type Handle,
   MAX_NODE_SCORE,
   type Plugin,
+  SKIP,
   SUCCESS,
   unresolvable,
   unschedulable,
@@ -126,7 +127,9 @@ export class InterPodAffinity implements Plugin {
         new OverlayCounts(anti),
       ),
     );
-    return SUCCESS;
+    const nothing =
+      terms.requiredAffinity.length === 0 && terms.requiredAntiAffinity.length === 0 && existing.size === 0;
+    return nothing ? SKIP : SUCCESS;
   }
 
   /** Pairs of the node where its pods' required anti-affinity selects `pod`. */

@@ -4,6 +4,7 @@ import {
   type CycleState,
   defaultNormalize,
   type Plugin,
+  SKIP,
   SUCCESS,
   unresolvable,
   type Verdict,
@@ -16,6 +17,14 @@ const REJECTED = Object.freeze(unresolvable(ERR_NODE_AFFINITY)) as Verdict;
 /** nodeSelector and required node affinity filter; preferred terms score by the sum of matching weights. */
 export class NodeAffinity implements Plugin {
   readonly name = 'NodeAffinity';
+
+  /** Nothing to check for a pod without nodeSelector or required node affinity. */
+  preFilter(pod: Pod): Verdict {
+    const constrained =
+      Object.keys(pod.spec?.nodeSelector ?? {}).length > 0 ||
+      !!pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+    return constrained ? SUCCESS : SKIP;
+  }
 
   filter(pod: Pod, node: NodeInfo, state: CycleState): Verdict {
     const unconstrained = state.memo(

@@ -8,6 +8,7 @@ import {
   type Handle,
   MAX_NODE_SCORE,
   type Plugin,
+  SKIP,
   SUCCESS,
   unresolvable,
   unschedulable,
@@ -230,7 +231,7 @@ export class PodTopologySpread implements Plugin {
     const constraints = this.constraints(pod, 'DoNotSchedule');
     const counts = constraints.map((_, i) => new OverlayCounts(this.domainCounts(pod, constraints, i, true)));
     state.set(FILTER_STATE, new FilterState(constraints, counts));
-    return SUCCESS;
+    return constraints.length === 0 ? SKIP : SUCCESS;
   }
 
   private account(state: CycleState, pod: Pod, other: Pod, node: NodeInfo, delta: number): void {

@@ -34,3 +34,13 @@ describe('NodePorts', () => {
     expect(new NodePorts().filter(withPort('a', 8080), node, state()).code).toBe('Success');
   });
 });
+
+describe('NodePorts preFilter', () => {
+  it('skips the filter for a pod without host ports', () => {
+    expect(new NodePorts().preFilter(makePod('plain')).code).toBe('Skip');
+    const withPort = makePod('p', {
+      containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80, hostPort: 8080 }] }],
+    });
+    expect(new NodePorts().preFilter(withPort).code).toBe('Success');
+  });
+});
