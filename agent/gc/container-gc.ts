@@ -74,7 +74,7 @@ export class ContainerGc {
       if (unit) newestAttempt.set(unit, Math.max(newestAttempt.get(unit) ?? 0, c.metadata?.attempt ?? 0));
     }
     for (const c of planContainerRemoval(all, { ...input, policy: this.policy, nowMs: this.now() })) {
-      if (await this.removeContainer(c, newestAttempt)) result.containers.push(c.id);
+      if (await this.removeContainer(c, newestAttempt, sourcesReady)) result.containers.push(c.id);
       else result.failures++;
     }
 
@@ -120,7 +120,11 @@ export class ContainerGc {
    * Removes a dead container and, as upstream, its log file; but the file of the attempt just
    * before the newest stays while the pod exists (`kubectl logs --previous` reads it).
    */
-  private async removeContainer(c: Container, newestAttempt: Map<string, number>): Promise<boolean> {
+  private async removeContainer(
+    c: Container,
+    newestAttempt: Map<string, number>,
+    sourcesReady: boolean,
+  ): Promise<boolean> {
     const rt = this.o.cri.runtime;
     const uid = c.labels[POD_UID_LABEL] ?? '';
     try {
@@ -132,7 +136,8 @@ export class ContainerGc {
         'dead container removed',
       );
       const attempt = c.metadata?.attempt ?? 0;
-      const keepLog = this.o.isPodKnown(uid) && attempt >= (newestAttempt.get(unitOf(c) ?? '') ?? 0) - 1;
+      const podGone = sourcesReady && !this.o.isPodKnown(uid);
+      const keepLog = !podGone && attempt >= (newestAttempt.get(unitOf(c) ?? '') ?? 0) - 1;
       if (logPath && !keepLog) await rm(logPath, { force: true }).catch(() => undefined);
       return true;
     } catch (e) {
