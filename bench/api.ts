@@ -3,15 +3,20 @@
  * same objects in the same run, watch fan-out with 1000 watchers, and server memory.
  */
 
-import { Worker } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { startSkiffServer, type TestServer } from '../test/support/skiff-server.js';
 import { type BenchRow, percentile, printAndWrite, round, rssMiB } from './stats.js';
+import { sharedClockMs, type WatchWorkerJob, type WorkerMessage } from './watch-worker.js';
 
 const STORED_PODS = Number(process.env.BENCH_STORED_PODS ?? 3000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1000);
-const WATCH_THREADS = Number(process.env.BENCH_WATCH_THREADS ?? 2);
+/** Processes the watchers are spread over, each its own event loop. */
+const WATCH_PROCS = Number(process.env.BENCH_WATCH_PROCS ?? 4);
+/** `watch` runs only the watch fan-out part (quick iterations on the watch path). */
+const ONLY = process.env.BENCH_API_ONLY ?? '';
 const PACED_RATE = 20;
 const PACED_SECONDS = 15;
 
@@ -70,6 +75,11 @@ async function main(): Promise<void> {
     };
     await api('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
     await api('POST', '/api/v1/namespaces', { metadata: { name: 'watch' } });
+    if (ONLY === 'watch') {
+      rows.push(...(await watchRows(server, etcd)));
+      printAndWrite('api-watch', rows);
+      return;
+    }
 
     // Raw etcd: the layer below, same objects.
     progress(`raw etcd: ${SAMPLES} puts and gets`);
@@ -160,10 +170,7 @@ async function main(): Promise<void> {
     }
     const loadedRss = rssMiB(server.process.pid ?? 0);
 
-    progress('watch delivery: 1 watcher');
-    const singleWatchLatency = await watchFanOut(server, 1, 'tick-single');
-    progress(`watch fan-out: ${WATCHERS} watchers`);
-    const watchLatency = await watchFanOut(server, WATCHERS, 'tick');
+    const watch = await watchRows(server, etcd);
 
     const rawPutP50 = percentile(rawPut, 50);
     const rawPutP99 = percentile(rawPut, 99);
@@ -231,23 +238,7 @@ async function main(): Promise<void> {
         target: '<= 50',
         met: percentile(paced, 99) <= 50,
       },
-      {
-        metric: 'watch event p99, 1 watcher (write + delivery)',
-        unit: 'ms',
-        value: round(percentile(singleWatchLatency, 99)),
-      },
-      {
-        metric: `watch event p50, ${WATCHERS} watchers`,
-        unit: 'ms',
-        value: round(percentile(watchLatency, 50)),
-      },
-      {
-        metric: `watch event p99, ${WATCHERS} watchers`,
-        unit: 'ms',
-        value: round(percentile(watchLatency, 99)),
-        target: '<= 20',
-        met: percentile(watchLatency, 99) <= 20,
-      },
+      ...watch,
       {
         metric: `server RSS after writes, ${STORED_PODS} pods stored (API + etcd)`,
         unit: 'MiB',
@@ -284,9 +275,155 @@ async function rawPagedList(etcd: Etcd3, prefix: string): Promise<number> {
   }
 }
 
-/** Opens n watches on one namespace, then updates an object 30 times and measures each delivery. */
-async function watchFanOut(server: TestServer, n: number, name: string): Promise<number[]> {
-  const { readFileSync } = await import('node:fs');
+/** Delivery to one watcher, then to WATCHERS watchers, with the server's and clients' share. */
+async function watchRows(server: TestServer, etcd: Etcd3): Promise<BenchRow[]> {
+  progress('watch delivery: 1 watcher');
+  const one = await watchFanOut(server, etcd, 1, 'tick-single');
+  progress(`watch fan-out: ${WATCHERS} watchers in ${WATCH_PROCS} processes`);
+  const many = await watchFanOut(server, etcd, WATCHERS, 'tick');
+  const ms = (v: number | undefined) => round(v ?? Number.NaN);
+  const rawP50 = percentile(many.raw, 50);
+  const rawP99 = percentile(many.raw, 99);
+  const p50 = percentile(many.latencies, 50);
+  const p99 = percentile(many.latencies, 99);
+  return [
+    {
+      metric: 'watch event p50, 1 watcher (write + delivery)',
+      unit: 'ms',
+      value: ms(percentile(one.latencies, 50)),
+      raw: ms(percentile(one.raw, 50)),
+      ratio: round(percentile(one.latencies, 50) / percentile(one.raw, 50)),
+    },
+    {
+      metric: 'watch event p99, 1 watcher (write + delivery)',
+      unit: 'ms',
+      value: ms(percentile(one.latencies, 99)),
+      raw: ms(percentile(one.raw, 99)),
+      ratio: round(percentile(one.latencies, 99) / percentile(one.raw, 99)),
+    },
+    {
+      metric: `watch event p50, ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(p50),
+      raw: ms(rawP50),
+      ratio: round(p50 / rawP50),
+    },
+    {
+      metric: `watch event p99, ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(p99),
+      raw: ms(rawP99),
+      ratio: round(p99 / rawP99),
+      target: '<= 20',
+      met: p99 <= 20,
+    },
+    {
+      metric: `watch first-to-last receipt p99, ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(percentile(many.spread, 99)),
+    },
+    {
+      metric: `server fan-out per event mean, ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(many.serverDispatch?.mean),
+    },
+    {
+      metric: `server fan-out per event p99 (bucket bound), ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(many.serverDispatch?.p99),
+    },
+    {
+      metric: `API process CPU per event, ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(many.serverCpuMsPerEvent),
+    },
+    {
+      metric: `watch clients' CPU per event, ${WATCHERS} watchers`,
+      unit: 'ms',
+      value: ms(many.clientCpuMsPerEvent),
+    },
+    {
+      metric: `events delivered, ${WATCHERS} watchers`,
+      unit: 'count',
+      value: many.latencies.length,
+      target: `= ${many.expected}`,
+      met: many.latencies.length === many.expected,
+    },
+  ];
+}
+
+interface FanOut {
+  /** Sent (before the PATCH) to complete receipt of the event line, per watcher and event, ms. */
+  latencies: number[];
+  /** Sent to receipt by a raw etcd3 watch on the same key (the layer below), ms. */
+  raw: number[];
+  /** Per event, the last watcher's receipt minus the first watcher's, ms. */
+  spread: number[];
+  /** API process CPU per event, ms (from /proc, 10 ms ticks summed over all events). */
+  serverCpuMsPerEvent: number;
+  /** Watcher processes' CPU per event, ms. */
+  clientCpuMsPerEvent: number;
+  /** The server's own fan-out time per event (change handed to every watcher's socket), ms. */
+  serverDispatch?: { mean: number; p99: number };
+  expected: number;
+}
+
+const EVENTS = 30;
+
+/** utime + stime of a process in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** A histogram's buckets, sum and count from the server's /metrics. */
+async function scrapeHistogram(
+  server: TestServer,
+  name: string,
+): Promise<{ buckets: Map<number, number>; sum: number; count: number }> {
+  const text = (await server.fetch('GET', '/metrics')).text;
+  const buckets = new Map<number, number>();
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (line.startsWith(`${name}_bucket`) && le) {
+      const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+      buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+    } else if (line.startsWith(`${name}_sum`)) sum += value;
+    else if (line.startsWith(`${name}_count`)) count += value;
+  }
+  return { buckets, sum, count };
+}
+
+/** Mean and bucket-bound p99 of the observations between two scrapes, in ms. */
+function histogramDelta(
+  before: Awaited<ReturnType<typeof scrapeHistogram>>,
+  after: Awaited<ReturnType<typeof scrapeHistogram>>,
+): { mean: number; p99: number } | undefined {
+  const count = after.count - before.count;
+  if (count <= 0) return undefined;
+  const bounds = [...after.buckets.keys()].sort((a, b) => a - b);
+  let p99 = Number.POSITIVE_INFINITY;
+  for (const b of bounds) {
+    if ((after.buckets.get(b) ?? 0) - (before.buckets.get(b) ?? 0) >= 0.99 * count) {
+      p99 = b;
+      break;
+    }
+  }
+  return { mean: ((after.sum - before.sum) / count) * 1000, p99: p99 * 1000 };
+}
+
+const DISPATCH_METRIC = 'skiff_storage_watch_cache_dispatch_seconds';
+
+/**
+ * Opens n watches on one object, spread over worker processes, then updates it EVENTS times
+ * (100 ms apart) and measures each delivery, beside a raw etcd watch of the same key.
+ */
+async function watchFanOut(server: TestServer, etcd: Etcd3, n: number, name: string): Promise<FanOut> {
   const tls = {
     ca: readFileSync(`${server.dataDir}/tls/ca.crt`, 'utf8'),
     cert: readFileSync(`${server.dataDir}/tls/admin.crt`, 'utf8'),
@@ -298,36 +435,89 @@ async function watchFanOut(server: TestServer, n: number, name: string): Promise
       data: { sent: '0' },
     })
   ).json();
-  const url = `${server.url}/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}&fieldSelector=metadata.name%3D${name}`;
-  const threads = Math.min(WATCH_THREADS, n);
-  const workers = Array.from({ length: threads }, (_, i) => {
-    const count = Math.floor(n / threads) + (i < n % threads ? 1 : 0);
-    return new Worker(new URL('./watch-worker.ts', import.meta.url), { workerData: { url, tls, count } });
+  const path = `/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}&fieldSelector=metadata.name%3D${name}`;
+  const procs = Math.max(1, Math.min(WATCH_PROCS, n));
+  const workers = Array.from({ length: procs }, (_, i) => {
+    const count = Math.floor(n / procs) + (i < n % procs ? 1 : 0);
+    const child = fork(new URL('./watch-worker.ts', import.meta.url), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const job: WatchWorkerJob = { host: '127.0.0.1', port: server.port, path, tls, count };
+    child.send(job);
+    return child;
   });
-  await Promise.all(workers.map((w) => new Promise((resolve) => w.once('message', resolve))));
-  await new Promise((r) => setTimeout(r, 500));
-  for (let i = 0; i < 30; i++) {
-    const sent = String(performance.now() + performance.timeOrigin);
+  const next = (w: ChildProcess) =>
+    new Promise<WorkerMessage>((resolve, reject) => {
+      w.once('message', (m) => resolve(m as WorkerMessage));
+      w.once('exit', (code) => reject(new Error(`watch worker exited with ${code}`)));
+    });
+  const ready = await Promise.all(workers.map(next));
+  const failures = ready.flatMap((m) => (m.type === 'ready' ? m.failed : []));
+  if (failures.length > 0) progress(`warning: ${failures.length} watches failed: ${failures[0]}`);
+
+  // The layer below: etcd's own watch of the same key, stamped on the same clock.
+  const raw: number[] = [];
+  const rawWatch = await etcd.watch().key(`/registry/core/configmaps/watch/${name}`).create();
+  rawWatch.on('put', (kv) => {
+    const at = sharedClockMs();
+    const sent = Number(JSON.parse(kv.value.toString()).data?.sent ?? 0);
+    if (sent > 0) raw.push(at - sent);
+  });
+
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const w of workers) w.send({ type: 'mark' });
+  const dispatchBefore = await scrapeHistogram(server, DISPATCH_METRIC);
+  const pid = server.process.pid ?? 0;
+  const cpuBefore = cpuMs(pid);
+  for (let i = 0; i < EVENTS; i++) {
     await server.fetch(
       'PATCH',
       `/api/v1/namespaces/watch/configmaps/${name}`,
-      { data: { sent } },
+      { data: { sent: String(sharedClockMs()) } },
       { 'content-type': 'application/merge-patch+json' },
     );
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 1000));
-  const latencies: number[] = [];
-  for (const w of workers) {
-    const done = new Promise<{ latencies: number[] }>((resolve) => w.once('message', resolve));
-    w.postMessage({ type: 'stop' });
-    latencies.push(...(await done).latencies);
-    await w.terminate();
-  }
+  const serverCpu = cpuMs(pid) - cpuBefore;
+  const dispatchAfter = await scrapeHistogram(server, DISPATCH_METRIC);
+  await rawWatch.cancel();
 
-  if (latencies.length < n * 30 * 0.99)
-    progress(`warning: ${latencies.length} of ${n * 30} watch events arrived`);
-  return latencies;
+  const bySent = new Map<number, number[]>();
+  let clientCpu = 0;
+  for (const w of workers) {
+    const done = next(w);
+    w.send({ type: 'stop' });
+    const m = await done;
+    if (m.type === 'done') {
+      for (let i = 0; i < m.receipts.length; i += 2) {
+        const sent = m.receipts[i] as number;
+        const at = bySent.get(sent) ?? [];
+        at.push(m.receipts[i + 1] as number);
+        bySent.set(sent, at);
+      }
+      clientCpu += m.cpuMs;
+      if (m.ended > 0) progress(`warning: ${m.ended} watches ended by the server`);
+    }
+  }
+  const latencies: number[] = [];
+  const spread: number[] = [];
+  for (const [sent, at] of bySent) {
+    for (const t of at) latencies.push(t - sent);
+    spread.push(Math.max(...at) - Math.min(...at));
+  }
+  if (latencies.length < n * EVENTS * 0.99)
+    progress(`warning: ${latencies.length} of ${n * EVENTS} watch events arrived`);
+  return {
+    latencies,
+    raw,
+    spread,
+    serverCpuMsPerEvent: serverCpu / EVENTS,
+    clientCpuMsPerEvent: clientCpu / EVENTS,
+    serverDispatch: histogramDelta(dispatchBefore, dispatchAfter),
+    expected: n * EVENTS,
+  };
 }
 
 await main();

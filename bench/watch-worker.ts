@@ -1,46 +1,160 @@
-/** A share of the bench's watchers in its own thread, so decoding 1000 streams is not one core's queue. */
-import { parentPort, workerData } from 'node:worker_threads';
-import { Agent, request } from 'undici';
+/**
+ * A share of the bench's watchers in its own process (forked by bench/api.ts), so the client
+ * side of 1,000 streams is spread over several event loops and is not what the bench measures.
+ *
+ * Each watcher is a bare TLS socket speaking HTTP/1.1 with a minimal chunked decoder: no HTTP
+ * client library and no JSON parsing per event, only a scan for the `"sent":"<ns>"` marker the
+ * bench writes into the object. Receipt is stamped when the event's line is complete, on the
+ * monotonic clock every process of the machine shares (process.hrtime), as the sender does.
+ */
+import { connect, type TLSSocket } from 'node:tls';
 
-interface Job {
-  url: string;
+export interface WatchWorkerJob {
+  host: string;
+  port: number;
+  path: string;
   tls: { ca: string; cert: string; key: string };
   count: number;
 }
 
-const job = workerData as Job;
-const dispatcher = new Agent({ connections: job.count + 10, pipelining: 0, connect: job.tls });
-const controller = new AbortController();
-const latencies: number[] = [];
-let ready = 0;
+export type WorkerMessage =
+  | { type: 'ready'; opened: number; failed: string[] }
+  /** receipts: flat pairs of (sent, received) shared-clock ms, one per event and watcher. */
+  | { type: 'done'; receipts: number[]; cpuMs: number; ended: number };
 
-const streams = Array.from({ length: job.count }, async () => {
-  const res = await request(job.url, { dispatcher, signal: controller.signal });
-  ready++;
-  if (ready === job.count) parentPort?.postMessage({ type: 'ready' });
-  let buf = '';
-  try {
-    for await (const chunk of res.body) {
-      const now = performance.now() + performance.timeOrigin;
-      buf += chunk.toString();
-      let nl = buf.indexOf('\n');
-      while (nl >= 0) {
-        const ev = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        const sent = Number(ev.object?.data?.sent ?? 0);
-        if (sent > 0) latencies.push(now - sent);
-        nl = buf.indexOf('\n');
-      }
-    }
-  } catch {
-    // aborted at the end
+/** Monotonic milliseconds, comparable across processes of one machine. */
+export function sharedClockMs(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
+const MARKER = '"sent":"';
+
+/** One watch stream: headers, then chunked body decoded into lines. */
+class WatchStream {
+  private head = '';
+  private inBody = false;
+  private pending: Buffer = Buffer.alloc(0);
+  private line = '';
+  ended = false;
+
+  constructor(
+    readonly socket: TLSSocket,
+    private readonly onHeaders: (status: number) => void,
+    private readonly onLine: (line: string, at: number) => void,
+  ) {
+    socket.on('data', (d: Buffer) => this.data(d));
+    socket.on('close', () => {
+      this.ended = true;
+    });
   }
-});
 
-parentPort?.on('message', async (msg: { type: string }) => {
-  if (msg.type !== 'stop') return;
-  controller.abort();
-  await Promise.allSettled(streams);
-  await dispatcher.close();
-  parentPort?.postMessage({ type: 'done', latencies });
-});
+  private data(d: Buffer): void {
+    const at = sharedClockMs();
+    let buf = d;
+    if (!this.inBody) {
+      this.head += buf.toString('latin1');
+      const end = this.head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const status = Number(this.head.slice(9, 12));
+      buf = Buffer.from(this.head.slice(end + 4), 'latin1');
+      this.inBody = true;
+      this.onHeaders(status);
+    }
+    this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, buf]) : buf;
+    // Chunks: <hex size>\r\n<data>\r\n, repeated.
+    for (;;) {
+      const eol = this.pending.indexOf('\r\n');
+      if (eol < 0) return;
+      const size = Number.parseInt(this.pending.subarray(0, eol).toString('latin1'), 16);
+      if (size === 0) {
+        this.socket.end();
+        return;
+      }
+      if (this.pending.length < eol + 2 + size + 2) return;
+      this.text(this.pending.subarray(eol + 2, eol + 2 + size).toString('utf8'), at);
+      this.pending = this.pending.subarray(eol + 2 + size + 2);
+    }
+  }
+
+  private text(s: string, at: number): void {
+    this.line += s;
+    let nl = this.line.indexOf('\n');
+    while (nl >= 0) {
+      this.onLine(this.line.slice(0, nl), at);
+      this.line = this.line.slice(nl + 1);
+      nl = this.line.indexOf('\n');
+    }
+  }
+}
+
+function run(job: WatchWorkerJob): void {
+  const receipts: number[] = [];
+  const streams: WatchStream[] = [];
+  const failed: string[] = [];
+  let settled = 0;
+  let cpuStart = process.cpuUsage();
+  const settle = () => {
+    settled++;
+    if (settled === job.count) process.send?.({ type: 'ready', opened: streams.length, failed });
+  };
+  for (let i = 0; i < job.count; i++) {
+    const socket = connect({
+      host: job.host,
+      port: job.port,
+      ca: job.tls.ca,
+      cert: job.tls.cert,
+      key: job.tls.key,
+      servername: 'localhost',
+      ALPNProtocols: ['http/1.1'],
+    });
+    socket.setNoDelay(true);
+    let counted = false;
+    socket.once('error', (e) => {
+      if (!counted) {
+        counted = true;
+        failed.push(e.message);
+        settle();
+      }
+    });
+    socket.once('secureConnect', () => {
+      socket.write(
+        `GET ${job.path} HTTP/1.1\r\nHost: ${job.host}:${job.port}\r\nAccept: application/json\r\nUser-Agent: skiff-bench\r\n\r\n`,
+      );
+    });
+    const stream = new WatchStream(
+      socket,
+      (status) => {
+        if (counted) return;
+        counted = true;
+        if (status === 200) streams.push(stream);
+        else failed.push(`HTTP ${status}`);
+        settle();
+      },
+      (line, at) => {
+        const i = line.indexOf(MARKER);
+        if (i < 0) return;
+        const sent = Number(line.slice(i + MARKER.length, line.indexOf('"', i + MARKER.length)));
+        if (sent > 0) receipts.push(sent, at);
+      },
+    );
+  }
+  process.on('message', (msg: { type: string }) => {
+    if (msg.type === 'mark') {
+      // Client CPU is counted from here: decoding the events, not the TLS handshakes.
+      receipts.length = 0;
+      cpuStart = process.cpuUsage();
+      return;
+    }
+    if (msg.type !== 'stop') return;
+    const ended = streams.filter((s) => s.ended).length;
+    for (const s of streams) s.socket.destroy();
+    const cpu = process.cpuUsage(cpuStart);
+    process.send?.({ type: 'done', receipts, cpuMs: (cpu.user + cpu.system) / 1000, ended }, () =>
+      process.exit(0),
+    );
+  });
+}
+
+if (process.send) {
+  process.once('message', (job: WatchWorkerJob) => run(job));
+}

@@ -6,6 +6,7 @@ import { directWatch, openEtcdWatch } from './etcd-watch.js';
 import { decodeKv } from './kv-codec.js';
 import { storageWatchers } from './storage-metrics.js';
 import { StorageError, type StoreWatch, type WatchOptions } from './store.js';
+import { watchCacheDispatch } from './watch-cache-metrics.js';
 import { bookmark, type Change, changeFromEtcd, eventFor, targetCovers } from './watch-events.js';
 import { WatchQueue } from './watch-queue.js';
 
@@ -248,6 +249,8 @@ export class WatchCache {
   }
 
   private apply(events: IEvent[], headerRevision: number): void {
+    const started = performance.now();
+    let delivered = false;
     for (const ev of events) {
       const key = ev.kv.key.toString('utf8');
       const change = changeFromEtcd(ev, this.state.get(key));
@@ -259,8 +262,14 @@ export class WatchCache {
       for (const w of this.watchers) {
         if (change.revision <= w.startRevision || !targetCovers(w.target, key)) continue;
         const out = eventFor(change, w.predicate);
-        if (out) w.queue.push(out);
+        if (out && w.queue.push(out)) delivered = true;
       }
+    }
+    if (delivered) {
+      // Watch streams write in the microtasks that follow; the next turn of the loop is after them.
+      setImmediate(() =>
+        watchCacheDispatch.observe({ resource: this.d.prefix }, (performance.now() - started) / 1000),
+      );
     }
     // A response without events (progress) still says nothing under the prefix changed up to its revision.
     if (events.length === 0 && headerRevision > this.revision) {

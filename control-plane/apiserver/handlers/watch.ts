@@ -8,6 +8,7 @@ import type { StoreWatch } from '../../storage/store.js';
 import { isStorageError } from '../../storage/store.js';
 import { JSON_CONTENT_TYPE, TABLE_CONTENT_TYPE } from '../codec.js';
 import type { ApiMetrics } from '../metrics.js';
+import { type Frame, frameOf, WatchOutput } from './watch-output.js';
 
 /** Upstream's min-request-timeout is 1800 s; watches without timeoutSeconds end at a random point up to twice that. */
 const DEFAULT_MIN_TIMEOUT_SECONDS = 1800;
@@ -36,6 +37,7 @@ export async function streamWatch(
     'Transfer-Encoding': 'chunked',
   });
   res.flushHeaders();
+  const out = new WatchOutput(res);
   opts.metrics.watchers.inc({ resource: opts.def.plural });
   let first = true;
   try {
@@ -56,11 +58,10 @@ export async function streamWatch(
           metadata: event.object.metadata,
         };
       }
-      const line = opts.table
-        ? `${JSON.stringify({ type: event.type, object })}\n`
+      const frame = opts.table
+        ? frameOf(Buffer.from(`${JSON.stringify({ type: event.type, object })}\n`))
         : encodedEvent(event.type, object as KubeObject);
-      const ok = res.write(line);
-      if (!ok) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!out.write(frame)) await out.drained();
       if (res.destroyed) break;
     }
   } catch (e) {
@@ -77,7 +78,8 @@ export async function streamWatch(
             reason: 'InternalError',
             code: 500,
           };
-    if (!res.destroyed) res.write(`${JSON.stringify({ type: 'ERROR', object: status })}\n`);
+    if (!res.destroyed)
+      out.write(frameOf(Buffer.from(`${JSON.stringify({ type: 'ERROR', object: status })}\n`)));
   } finally {
     clearTimeout(timer);
     res.off('close', onClose);
@@ -89,21 +91,21 @@ export async function streamWatch(
 
 /**
  * One watch-cache event goes to every watcher of the resource: the same object, read-only.
- * Serialising it once and sharing the line saves a stringify per watcher.
+ * Serialising and framing it once and sharing the bytes saves a stringify, a UTF-8 encoding
+ * and the chunk assembly per watcher.
  */
-const encodedLines = new WeakMap<object, Map<string, Buffer>>();
+const encodedFrames = new WeakMap<object, Map<string, Frame>>();
 
-function encodedEvent(type: string, object: KubeObject): Buffer {
-  let byType = encodedLines.get(object);
+function encodedEvent(type: string, object: KubeObject): Frame {
+  let byType = encodedFrames.get(object);
   if (!byType) {
     byType = new Map();
-    encodedLines.set(object, byType);
+    encodedFrames.set(object, byType);
   }
-  let line = byType.get(type);
-  if (line === undefined) {
-    // Bytes, not a string: each watcher's write then skips its own UTF-8 encoding.
-    line = Buffer.from(`${JSON.stringify({ type, object })}\n`);
-    byType.set(type, line);
+  let frame = byType.get(type);
+  if (frame === undefined) {
+    frame = frameOf(Buffer.from(`${JSON.stringify({ type, object })}\n`));
+    byType.set(type, frame);
   }
-  return line;
+  return frame;
 }
