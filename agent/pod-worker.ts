@@ -22,6 +22,7 @@ import { computePodStatus, initRestartPolicy, type ObservedContainer, shouldRest
 import type { ProbeHost, RunningContainer } from './probes/probe-host.js';
 import { PODS } from './resources.js';
 import { buildSandboxConfig, HOST_NAMESPACES, podLogDirectory } from './sandbox-config.js';
+import type { Semaphore } from './semaphore.js';
 import { readTerminationMessage } from './volumes/termination-message.js';
 import { WaitingError } from './waiting-error.js';
 
@@ -51,6 +52,11 @@ export interface PodWorkerDeps {
   network?: PodNetworkGate;
   /** Pulling/Pulled/Created/Started/Killing/BackOff/Failed and the startup breakdown. */
   events?: EventRecorder;
+  /**
+   * Bounds how many sandboxes start at once on the node: a burst of RunPodSandbox calls makes
+   * the runtime slower for all of them (and past their deadlines) rather than faster.
+   */
+  sandboxStarts?: Semaphore;
 }
 
 /** Whether pods on the pod network can get a sandbox (agent/cni PodNetwork). */
@@ -328,7 +334,8 @@ export class PodWorker {
       recursive: true,
     });
     const t0 = performance.now();
-    const id = await this.d.cri.runtime.runPodSandbox({ config });
+    const start = () => this.d.cri.runtime.runPodSandbox({ config });
+    const id = await (this.d.sandboxStarts ? this.d.sandboxStarts.run(start) : start());
     this.startup.add('sandbox', performance.now() - t0);
     this.log.info({ sandbox: id, attempt }, 'pod sandbox started');
     return { id, config };

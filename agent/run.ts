@@ -12,8 +12,11 @@ import { type PodDnsSettings, parseResolvConf } from './pod-dns.js';
 import { PodManager } from './pod-manager.js';
 import { createProbeHost } from './probes/index.js';
 import { DEFAULT_CLUSTER_DOMAIN } from './sandbox-config.js';
+import { Semaphore } from './semaphore.js';
 import { type KubeletServer, startKubeletServer } from './server/index.js';
 
+/** Sandboxes started at once; on 2 cores containerd is fastest overall at about this many. */
+const DEFAULT_PARALLEL_SANDBOX_STARTS = 4;
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
 /** How long the first Node status write waits for the pod network to read the Node. */
@@ -24,6 +27,8 @@ export interface KubeletOptions {
   log: Logger;
   signal: AbortSignal;
   nodeName: string;
+  /** How many pod sandboxes may start at once. Default 4. */
+  parallelSandboxStarts?: number;
   /** --pod-manifest-path: a directory of static pod manifests. */
   manifestDir?: string;
   /** InternalIP of the node; default: the first non-internal IPv4 address. */
@@ -186,6 +191,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       network,
       manifestDir: opts.manifestDir,
       events,
+      sandboxStarts: new Semaphore(opts.parallelSandboxStarts ?? DEFAULT_PARALLEL_SANDBOX_STARTS),
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     const networkDone = network.run(opts.signal);
