@@ -23,6 +23,8 @@ const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 100);
 const CONCURRENCY = 64;
 const ZONES = 50;
 const PROFILE_DIR = process.env.BENCH_SCHEDULER_PROFILE;
+/** The scheduler's client-side rate limit (skiff scheduler's default --kube-api-qps is 500). */
+const QPS = Number(process.env.BENCH_SCHEDULER_QPS ?? 500);
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'basic,spread').split(',').filter(Boolean);
 
 const PODS = RESOURCES.find((r) => r.plural === 'pods' && r.group === '')!;
@@ -98,7 +100,7 @@ function spawnScheduler(kubeconfig: string): ChildProcess {
     const { ApiClient } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/client/rest-client.js'))});
     const { startScheduler } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/control-plane/scheduler/run.js'))});
     const { pino } = await import('pino');
-    const api = new ApiClient(loadKubeconfig({ path: ${JSON.stringify(kubeconfig)} }), { component: 'scheduler', qps: 500, burst: 1000 });
+    const api = new ApiClient(loadKubeconfig({ path: ${JSON.stringify(kubeconfig)} }), { component: 'scheduler', qps: ${QPS}, burst: ${QPS * 2} });
     const stop = new AbortController();
     process.once('SIGTERM', () => stop.abort());
     await startScheduler({ api, log: pino({ level: 'warn' }), signal: stop.signal });

@@ -45,8 +45,10 @@ export function isTerminal(pod: Pod): boolean {
  */
 export class SchedulerCache {
   private readonly nodes = new Map<string, NodeInfo>();
-  /** Pods whose node is not (yet) known, by node name, so they count once the node appears. */
+  /** Pods counted (or waiting to be counted) on a node, by key. */
   private readonly pods = new Map<string, PodState>();
+  /** Keys of pods bound to nodes not known (yet), by node name. */
+  private readonly waiting = new Map<string, Set<string>>();
   private list: NodeInfo[] | undefined;
   /** How many nodes report each image name. */
   private readonly imageNodes = new Map<string, number>();
@@ -138,7 +140,11 @@ export class SchedulerCache {
       return;
     }
     const created = new NodeInfo(node);
-    for (const s of this.pods.values()) if (s.nodeName === name) created.addPod(s.pod);
+    for (const key of this.waiting.get(name) ?? []) {
+      const s = this.pods.get(key);
+      if (s) created.addPod(s.pod);
+    }
+    this.waiting.delete(name);
     this.nodes.set(name, created);
     this.countImages(created, 1);
     this.list = undefined;
@@ -151,6 +157,7 @@ export class SchedulerCache {
     this.countImages(info, -1);
     this.trackAffinity(info, true);
     this.nodes.delete(name);
+    for (const key of info.pods.keys()) this.wait(name, key);
     this.list = undefined;
     this.touched(name);
   }
@@ -180,15 +187,30 @@ export class SchedulerCache {
 
   private addTo(nodeName: string, pod: Pod): void {
     const info = this.nodes.get(nodeName);
-    if (!info) return;
+    if (!info) {
+      this.wait(nodeName, keyOf(pod));
+      return;
+    }
     info.addPod(pod);
     this.touched(nodeName);
+  }
+
+  /** Remembers a pod bound to a node not known yet, so it counts once the node appears. */
+  private wait(nodeName: string, key: string): void {
+    let keys = this.waiting.get(nodeName);
+    if (!keys) {
+      keys = new Set();
+      this.waiting.set(nodeName, keys);
+    }
+    keys.add(key);
   }
 
   removePod(key: string): void {
     const prev = this.pods.get(key);
     if (!prev) return;
     this.pods.delete(key);
+    const waiting = this.waiting.get(prev.nodeName);
+    if (waiting?.delete(key) && waiting.size === 0) this.waiting.delete(prev.nodeName);
     if (this.nodes.get(prev.nodeName)?.removePod(key)) this.touched(prev.nodeName);
   }
 

@@ -107,6 +107,19 @@ describe('SchedulerCache', () => {
     expect(cache.nodeInfo('n1')?.pods.size).toBe(0);
   });
 
+  it('counts the pods of a node that was removed and comes back', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(makeNode('n1'));
+    cache.setPod(makePod('a', { cpu: '1', nodeName: 'n1' }));
+    cache.removeNode('n1');
+    cache.setNode(makeNode('n1'));
+    expect(cache.nodeInfo('n1')?.requested.milliCPU).toBe(1000);
+    cache.removePod('default/a');
+    cache.removeNode('n1');
+    cache.setNode(makeNode('n1'));
+    expect(cache.nodeInfo('n1')?.pods.size).toBe(0);
+  });
+
   it('keeps an assumed pod until its binding is seen, then counts it once', () => {
     const cache = new SchedulerCache();
     cache.setNode(makeNode('n1'));
