@@ -18,7 +18,7 @@ import { Informer } from '../client/informer.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { ApiClient } from '../client/rest-client.js';
 import { REPO_ROOT, startSkiffServer, type TestServer } from '../test/support/skiff-server.js';
-import { type BenchRow, printAndWrite, round, rssMiB } from './stats.js';
+import { type BenchRow, percentile, printAndWrite, round, rssMiB } from './stats.js';
 
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1000);
 const NODES_N = Number(process.env.BENCH_NODES ?? 100);
@@ -338,6 +338,20 @@ async function main(): Promise<void> {
         metadata: { name: `raw-${i}`, namespace: 'bench', labels: { app: 'raw' } },
         spec: podSpec('busybox:1'),
       }) as PodObject;
+    // One at a time: the latency every slow-start batch of the ReplicaSet controller waits for.
+    const single: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await api.create(
+        PODS,
+        { ...rawPod(i), metadata: { ...rawPod(i).metadata, name: `single-${i}` } },
+        { namespace: 'bench' },
+      );
+      single.push(performance.now() - t);
+      await api.delete(PODS, `single-${i}`, { namespace: 'bench' });
+    }
+    await waitFor('single pods gone', () => rawPods.store.size === 0, 60_000);
+
     // Created at two concurrencies (64 in flight, and as many as the ReplicaSet controller's
     // largest slow-start batch): the faster is the raw cost, so the comparison is the strict one.
     const created: PodObject[] = [];
@@ -479,6 +493,11 @@ async function main(): Promise<void> {
         value: round(rolloutSeconds, 2),
         raw: round(rawRollout, 2),
         ratio: round(rolloutSeconds / rawRollout, 2),
+      },
+      {
+        metric: 'raw: one pod create alone, latency p50',
+        unit: 'ms',
+        value: round(percentile(single, 50), 1),
       },
       ...RAW_CONCURRENCIES.map((inFlight, i) => ({
         metric: `raw: create ${REPLICAS} pods (${inFlight} in flight) -> all seen by a watch`,
