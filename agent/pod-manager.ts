@@ -35,6 +35,7 @@ export class PodManager {
   private stopped = false;
   private scanFailing = false;
   private lastDirScan = 0;
+  private synced = false;
   /** Static pods by uid, from the manifest directory. */
   private readonly staticPods = new Map<string, Pod>();
   private readonly mirrors: MirrorPods;
@@ -69,6 +70,7 @@ export class PodManager {
       });
       await this.staticSource.start();
     }
+    this.synced = true;
     while (!signal.aborted) {
       await this.findOrphans().then(
         () => {
@@ -109,6 +111,20 @@ export class PodManager {
     // The runtime connection closes after this: let syncs in flight finish first.
     await Promise.all([...this.workers.values()].map((w) => w.idle()));
     await informerDone;
+  }
+
+  /** Whether the pod with this uid is one the kubelet runs (API, static, or still being stopped). */
+  isKnown(uid: string): boolean {
+    return (
+      this.workers.has(uid) ||
+      this.staticPods.has(uid) ||
+      this.informer.store.list().some((p) => p.metadata?.uid === uid)
+    );
+  }
+
+  /** True once the API pods are listed and the static manifests read: unknown pods are then really gone. */
+  sourcesReady(): boolean {
+    return this.synced;
   }
 
   /** The pods this kubelet runs: the API's (mirror pods excluded) and the static ones. */

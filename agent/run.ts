@@ -5,8 +5,10 @@ import type { ApiClient } from '../client/rest-client.js';
 import { CriClient } from '../shim/index.js';
 import { PodNetwork } from './cni/pod-network.js';
 import { createContainerInputs } from './container-inputs.js';
+import { GarbageCollector } from './gc/index.js';
 import { firstHostIPv4, readHostFacts } from './node-info.js';
 import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
+import { NodePressure } from './node-pressure.js';
 import { NodeRegistration } from './node-registration.js';
 import { type PodDnsSettings, parseResolvConf } from './pod-dns.js';
 import { PodManager } from './pod-manager.js';
@@ -146,6 +148,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       });
       log.info({ address: server.address, port: server.port }, 'kubelet API serving');
     }
+    const pressure = new NodePressure({ rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet', cri, log });
     const registration = new NodeRegistration({
       api: opts.api,
       cri,
@@ -155,6 +158,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       host,
       network,
       kubeletPort: server?.port,
+      pressure,
+      events,
     });
     const syncNode = () =>
       registration.sync().catch((e) => log.warn({ err: e }, 'node status update failed'));
@@ -193,6 +198,13 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       events,
       sandboxStarts: new Semaphore(opts.parallelSandboxStarts ?? DEFAULT_PARALLEL_SANDBOX_STARTS),
     });
+    const gc = new GarbageCollector({
+      cri,
+      log,
+      podLogsDir: opts.podLogsDir ?? '/var/log/pods',
+      isPodKnown: (uid) => pods.isKnown(uid),
+      sourcesReady: () => pods.sourcesReady(),
+    });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');
     const networkDone = network.run(opts.signal);
     networkDone.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
@@ -204,6 +216,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
         await lease.renew().catch((e) => log.warn({ err: e }, 'node lease renewal failed'));
       }),
       pods.run(opts.signal),
+      gc.run(opts.signal),
       networkDone,
     ]);
   } finally {
