@@ -5,8 +5,9 @@ import type { KubeObject } from '../../api/object.js';
 import { directWatch, openEtcdWatch } from './etcd-watch.js';
 import { decodeKv } from './kv-codec.js';
 import { storageWatchers } from './storage-metrics.js';
-import { StorageError, type StoreWatch, type WatchOptions } from './store.js';
+import { StorageError, type StoreEvent, type StoreWatch, type WatchOptions } from './store.js';
 import { watchCacheDispatch } from './watch-cache-metrics.js';
+import { sinkOf, type WatchSink } from './watch-cache-sink.js';
 import { bookmark, type Change, changeFromEtcd, eventFor, targetCovers } from './watch-events.js';
 import { WatchQueue } from './watch-queue.js';
 
@@ -30,6 +31,10 @@ interface CacheWatcher {
   predicate?: (o: KubeObject) => boolean;
   bookmarks: boolean;
   queue: WatchQueue;
+  /** The consumer's synchronous intake, used while everything queued is consumed (see offerSink). */
+  sink?: WatchSink;
+  /** Events put on the queue so far. */
+  queued: number;
   startRevision: number;
 }
 
@@ -152,11 +157,12 @@ export class WatchCache {
     // sendInitialEvents: the current state (at least as new as any given revision), then changes.
     const sendInitial = rv === '0' || options.recursive === true;
     let start = this.revision;
+    let queued = 0;
     if (sendInitial) {
       for (const obj of this.list(target, options.predicate).items)
-        queue.push({ type: 'ADDED', object: obj }, true);
+        if (queue.push({ type: 'ADDED', object: obj }, true)) queued++;
       if (options.recursive && options.bookmarks) {
-        queue.push(bookmark(this.revision, { 'k8s.io/initial-events-end': 'true' }), true);
+        if (queue.push(bookmark(this.revision, { 'k8s.io/initial-events-end': 'true' }), true)) queued++;
       }
     } else if (rv !== '') {
       const from = Number(rv);
@@ -178,7 +184,7 @@ export class WatchCache {
       for (const change of this.changesAfter(from)) {
         if (!targetCovers(target, change.key)) continue;
         const ev = eventFor(change, options.predicate);
-        if (ev) queue.push(ev, true);
+        if (ev && queue.push(ev, true)) queued++;
       }
       start = Math.max(from, this.revision);
     }
@@ -187,6 +193,8 @@ export class WatchCache {
       predicate: options.predicate,
       bookmarks: options.bookmarks === true,
       queue,
+      sink: sinkOf(queue),
+      queued,
       startRevision: start,
     };
     this.watchers.add(watcher);
@@ -259,14 +267,26 @@ export class WatchCache {
       else this.state.set(key, change.object);
       this.remember(change);
       this.revision = change.revision;
+      // Watchers with the same predicate (the apiserver shares one per selector) see the same event.
+      const seen = new Map<((o: KubeObject) => boolean) | undefined, StoreEvent | undefined>();
       for (const w of this.watchers) {
         if (change.revision <= w.startRevision || !targetCovers(w.target, key)) continue;
-        const out = eventFor(change, w.predicate);
-        if (out && w.queue.push(out)) delivered = true;
+        let out = seen.get(w.predicate);
+        if (out === undefined && !seen.has(w.predicate)) {
+          out = eventFor(change, w.predicate);
+          seen.set(w.predicate, out);
+        }
+        if (!out || w.queue.isClosed) continue;
+        // Straight to the consumer when all it was queued is consumed, else in order behind that.
+        if (w.sink && w.queued === w.sink.consumed && w.sink.offer(out)) delivered = true;
+        else if (w.queue.push(out)) {
+          w.queued++;
+          delivered = true;
+        }
       }
     }
     if (delivered) {
-      // Watch streams write in the microtasks that follow; the next turn of the loop is after them.
+      // Queued events are written in the microtasks that follow; the next turn of the loop is after them.
       setImmediate(() =>
         watchCacheDispatch.observe({ resource: this.d.prefix }, (performance.now() - started) / 1000),
       );
@@ -305,7 +325,7 @@ export class WatchCache {
 
   private sendBookmarks(): void {
     for (const w of this.watchers) {
-      if (w.bookmarks) w.queue.push(bookmark(Math.max(this.revision, w.startRevision)));
+      if (w.bookmarks && w.queue.push(bookmark(Math.max(this.revision, w.startRevision)))) w.queued++;
     }
   }
 }

@@ -33,6 +33,7 @@ import { formatTime, type ResourceStore } from '../registry/resource-store.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 import { selectionPredicate } from '../selection.js';
 import { streamWatch } from './watch.js';
+import { WatchPredicates } from './watch-predicates.js';
 
 export interface ResourceHandlerDeps {
   stores: ReadonlyMap<string, ResourceStore>;
@@ -60,6 +61,8 @@ export function storeKey(group: string, version: string, plural: string): string
 
 /** Serves /api and /apis resource requests: one generic path for every registered resource. */
 export class ResourceHandler {
+  private readonly watchPredicates = new WatchPredicates();
+
   constructor(private readonly d: ResourceHandlerDeps) {}
 
   async handle(
@@ -146,12 +149,7 @@ export class ResourceHandler {
       }
       case 'watch': {
         const lq = parseListQuery(q);
-        const predicate = selectionPredicate(def, lq.labelSelector, lq.fieldSelector);
-        let wpred = predicate;
-        if (info.name) {
-          const name = info.name;
-          wpred = (o) => o.metadata.name === name && (!predicate || predicate(o));
-        }
+        const wpred = this.watchPredicates.get(def, info.name ?? '', lq.labelSelector, lq.fieldSelector);
         const watch = store.watch(info.namespace, '', {
           resourceVersion: lq.sendInitialEvents && !lq.resourceVersion ? '0' : lq.resourceVersion,
           predicate: wpred,

@@ -38,6 +38,11 @@ export class WatchOutput {
     return this.socket ? this.socket.write(frame.chunk) : this.res.write(frame.data);
   }
 
+  /** A write returned false and 'drain' has not come yet. */
+  get backedUp(): boolean {
+    return this.socket ? this.socket.writableNeedDrain : this.res.writableNeedDrain;
+  }
+
   /** Bytes accepted but not yet handed to the kernel. */
   get pending(): number {
     return this.socket ? this.socket.writableLength : this.res.writableLength;

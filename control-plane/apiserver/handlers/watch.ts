@@ -4,8 +4,9 @@ import type { KubeObject } from '../../../api/object.js';
 import { apiVersionOfResource, type ResourceDef, withTypeMeta } from '../../../api/resources.js';
 import type { Table } from '../../../api/tables/index.js';
 import { toTable } from '../../../api/tables/index.js';
-import type { StoreWatch } from '../../storage/store.js';
+import type { StoreEvent, StoreWatch } from '../../storage/store.js';
 import { isStorageError } from '../../storage/store.js';
+import { offerSink } from '../../storage/watch-cache-sink.js';
 import { JSON_CONTENT_TYPE, TABLE_CONTENT_TYPE } from '../codec.js';
 import type { ApiMetrics } from '../metrics.js';
 import { type Frame, frameOf, WatchOutput } from './watch-output.js';
@@ -40,28 +41,43 @@ export async function streamWatch(
   const out = new WatchOutput(res);
   opts.metrics.watchers.inc({ resource: opts.def.plural });
   let first = true;
+  const frameFor = (event: StoreEvent): Frame => {
+    let object: KubeObject | Table = event.object;
+    if (event.type !== 'BOOKMARK') {
+      object = withTypeMeta(opts.def, event.object);
+      if (opts.table) {
+        const table = toTable(opts.def, [event.object], { now: new Date() });
+        if (!first) table.columnDefinitions = [];
+        first = false;
+        object = table;
+      }
+    } else {
+      object = {
+        kind: opts.def.kind,
+        apiVersion: apiVersionOfResource(opts.def),
+        metadata: event.object.metadata,
+      };
+    }
+    return opts.table
+      ? frameOf(Buffer.from(`${JSON.stringify({ type: event.type, object })}\n`))
+      : encodedEvent(event.type, object as KubeObject);
+  };
+  let finished = false;
+  // The watch cache writes to this stream from its fan-out loop while nothing queued is pending.
+  const sink = {
+    consumed: 0,
+    offer(event: StoreEvent): boolean {
+      if (finished || res.destroyed || out.backedUp) return false;
+      out.write(frameFor(event));
+      return true;
+    },
+  };
+  offerSink(watch, sink);
   try {
     for await (const event of watch.events) {
-      let object: KubeObject | Table = event.object;
-      if (event.type !== 'BOOKMARK') {
-        object = withTypeMeta(opts.def, event.object);
-        if (opts.table) {
-          const table = toTable(opts.def, [event.object], { now: new Date() });
-          if (!first) table.columnDefinitions = [];
-          first = false;
-          object = table;
-        }
-      } else {
-        object = {
-          kind: opts.def.kind,
-          apiVersion: apiVersionOfResource(opts.def),
-          metadata: event.object.metadata,
-        };
-      }
-      const frame = opts.table
-        ? frameOf(Buffer.from(`${JSON.stringify({ type: event.type, object })}\n`))
-        : encodedEvent(event.type, object as KubeObject);
-      if (!out.write(frame)) await out.drained();
+      const ok = out.write(frameFor(event));
+      sink.consumed++;
+      if (!ok) await out.drained();
       if (res.destroyed) break;
     }
   } catch (e) {
@@ -81,6 +97,7 @@ export async function streamWatch(
     if (!res.destroyed)
       out.write(frameOf(Buffer.from(`${JSON.stringify({ type: 'ERROR', object: status })}\n`)));
   } finally {
+    finished = true;
     clearTimeout(timer);
     res.off('close', onClose);
     watch.stop();
