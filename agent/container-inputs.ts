@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Container as ContainerSpec, Pod } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/object.js';
@@ -12,6 +12,7 @@ import { resolveContainerEnv } from './env/container-env.js';
 import type { PodAddresses } from './env/field-ref.js';
 import type { Allocatable } from './env/resource-field-ref.js';
 import { firstHostIPv4 } from './node-info.js';
+import { podHostsFile } from './pod-dns.js';
 import { containerVolumeMounts } from './volumes/container-mounts.js';
 import { ServiceAccountTokens } from './volumes/service-account-token.js';
 import { SourceCache } from './volumes/source-cache.js';
@@ -69,6 +70,8 @@ export interface ContainerInputsOptions {
   sourceTtlMs?: number;
   /** How long a missing ConfigMap or Secret is believed missing. Default 3 s. */
   missingSourceTtlMs?: number;
+  /** Cluster domain for the pod's own line in its managed /etc/hosts. Default cluster.local. */
+  clusterDomain?: string;
   /** Mount tmpfs for Memory emptyDirs, secrets and projected volumes (needs root). Default true. */
   tmpfs?: boolean;
   now?: () => number;
@@ -167,11 +170,27 @@ export class KubeletContainerInputs implements ContainerInputs {
       const uid = pod.metadata?.uid ?? '';
       const mounts = await containerVolumeMounts(spec, (name) => this.volumes.volumePath(pod, name), env);
       mounts.push(await terminationMessageMount(this.volumes.podDir(uid), spec));
+      const hosts = await this.hostsFileMount(pod, mounts, net);
+      if (hosts) mounts.push(hosts);
       return mounts;
     } catch (e) {
       if (e instanceof WaitingError) throw e;
       throw new WaitingError('CreateContainerConfigError', e instanceof Error ? e.message : String(e));
     }
+  }
+
+  /**
+   * As upstream, pods on the pod network get a kubelet-managed /etc/hosts naming their own IP
+   * and hostname (containerd would copy the node's), unless a container mounts one itself.
+   */
+  private async hostsFileMount(pod: Pod, mounts: Mount[], net?: PodNetwork): Promise<Mount | undefined> {
+    const ips = net?.podIPs ?? [];
+    if (pod.spec?.hostNetwork || ips.length === 0 || mounts.some((m) => m.containerPath === '/etc/hosts'))
+      return undefined;
+    const path = join(this.volumes.podDir(pod.metadata?.uid ?? ''), 'etc-hosts');
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, podHostsFile(pod, ips, this.o.clusterDomain ?? 'cluster.local'), { mode: 0o644 });
+    return { containerPath: '/etc/hosts', hostPath: path, readonly: false };
   }
 
   async cleanup(uid: string): Promise<void> {

@@ -179,6 +179,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       nodeName: opts.nodeName,
       nodeIP,
       recorder: events,
+      clusterDomain: dns.clusterDomain,
     });
     const pods: PodManager = new PodManager({
       api: opts.api,

@@ -193,6 +193,9 @@ describe('skiff server --agent (npm run up)', () => {
     );
     for (const s of seen) expect(s).toMatch(/^hello from web-/);
     expect(await k(['logs', pod])).toContain('serving');
+    // The kubelet-managed /etc/hosts names the pod's own IP and hostname.
+    const podIP = (await k(['get', 'pod', pod, '-o', 'jsonpath={.status.podIP}'])).trim();
+    expect(await k(['exec', pod, '--', 'cat', '/etc/hosts'])).toContain(`${podIP}\t${pod}`);
   }, 180_000);
 
   it('records Events with the per-pod startup breakdown', async () => {
