@@ -13,6 +13,7 @@ export interface ProxyFlags {
   healthzBindAddress: string;
   metricsBindAddress: string;
   cleanup?: boolean;
+  iptablesLocalhostNodeports: string;
 }
 
 const opt = (flags: string, description: string, env: string, def?: string) => {
@@ -37,6 +38,14 @@ export function addProxyOptions(cmd: Command): Command {
   return cmd
     .addOption(opt('--kubeconfig <file>', '(proxy) kubeconfig to reach the API server', 'SKIFF_KUBECONFIG'))
     .addOption(opt('--proxy-mode <mode>', '(proxy) nftables or iptables', 'SKIFF_PROXY_MODE', 'nftables'))
+    .addOption(
+      opt(
+        '--iptables-localhost-nodeports <bool>',
+        '(proxy) iptables mode: NodePorts also answer on 127.0.0.1 when --node-ip is unset or lists a loopback address (sets route_localnet=1); nftables mode never serves NodePorts on localhost',
+        'SKIFF_IPTABLES_LOCALHOST_NODEPORTS',
+        'true',
+      ).choices(['true', 'false']),
+    )
     .addOption(
       opt(
         '--hostname-override <name>',
@@ -121,6 +130,7 @@ export async function runProxy(flags: ProxyFlags, signal: AbortSignal): Promise<
       ...facts,
       minSyncPeriodMs: parseDuration(flags.minSyncPeriod),
       serveAddresses: [flags.healthzBindAddress, flags.metricsBindAddress],
+      localhostNodePorts: flags.iptablesLocalhostNodeports !== 'false',
     });
   } finally {
     await api.close();
