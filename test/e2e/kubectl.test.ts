@@ -184,6 +184,40 @@ describe('kubectl against skiff server', () => {
     expect(ok(await kubectl(['auth', 'whoami']))).toContain('kubernetes-admin');
   });
 
+  it('allocates a healthCheckNodePort to a LoadBalancer with externalTrafficPolicy Local, and frees it', async () => {
+    const lb = (policy: string, hc?: number) => `apiVersion: v1
+kind: Service
+metadata: {name: lb-local}
+spec:
+  type: LoadBalancer
+  externalTrafficPolicy: ${policy}
+  selector: {app: x}
+  ports: [{port: 80}]
+${hc ? `  healthCheckNodePort: ${hc}\n` : ''}`;
+    ok(await kubectl(['apply', '-f', '-'], lb('Local')));
+    const get = async () => JSON.parse(ok(await kubectl(['get', 'svc', 'lb-local', '-o', 'json'])));
+    const first = await get();
+    const hc = first.spec.healthCheckNodePort as number;
+    expect(hc).toBeGreaterThanOrEqual(30000);
+    expect(hc).not.toBe(first.spec.ports[0].nodePort);
+    ok(await kubectl(['apply', '-f', '-'], lb('Local', hc)));
+    expect((await get()).spec.healthCheckNodePort).toBe(hc);
+    ok(
+      await kubectl([
+        'patch',
+        'svc',
+        'lb-local',
+        '--type=merge',
+        '-p',
+        '{"spec":{"externalTrafficPolicy":"Cluster","healthCheckNodePort":null}}',
+      ]),
+    );
+    expect((await get()).spec.healthCheckNodePort).toBeUndefined();
+    // The freed port can be claimed by another Service.
+    ok(await kubectl(['create', 'service', 'nodeport', 'reuse', '--tcp=80', `--node-port=${hc}`]));
+    ok(await kubectl(['delete', 'svc', 'lb-local', 'reuse']));
+  });
+
   it('explains fields from the OpenAPI schemas', async () => {
     const out = ok(await kubectl(['explain', 'deployment.spec.template.spec.containers.image']));
     expect(out).toContain('FIELD: image <string>');

@@ -6,6 +6,9 @@ import type { ServiceAllocator } from './service-allocator.js';
 const usesNodePorts = (svc: Service) => svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
 const wantsClusterIp = (svc: Service) => svc.spec?.type !== 'ExternalName' && svc.spec?.clusterIP !== 'None';
 const ownerOf = (obj: KubeObject) => obj.metadata.uid ?? '';
+/** As upstream: a LoadBalancer with externalTrafficPolicy Local gets a node port for health checks. */
+const wantsHealthCheckPort = (svc: Service) =>
+  svc.spec?.type === 'LoadBalancer' && svc.spec?.externalTrafficPolicy === 'Local';
 
 /** ClusterIP and NodePort allocation around the Service's writes. */
 export function serviceHooks(allocator: ServiceAllocator): KindHooks {
@@ -36,6 +39,13 @@ export function serviceHooks(allocator: ServiceAllocator): KindHooks {
             claimed.ports.push(port.nodePort);
           }
         }
+        if (wantsHealthCheckPort(svc)) {
+          spec.healthCheckNodePort = await allocator.allocatePort(
+            owner,
+            spec.healthCheckNodePort || undefined,
+          );
+          claimed.ports.push(spec.healthCheckNodePort);
+        } else delete spec.healthCheckNodePort;
       } catch (e) {
         await releaseAll(allocator, owner, claimed.ips, claimed.ports);
         throw e;
@@ -84,6 +94,21 @@ export function serviceHooks(allocator: ServiceAllocator): KindHooks {
       } else {
         for (const port of spec.ports ?? []) delete port.nodePort;
       }
+      if (wantsHealthCheckPort(svc)) {
+        const prevPort = prev.spec?.healthCheckNodePort;
+        if (
+          prevPort &&
+          before.has(prevPort) &&
+          (!spec.healthCheckNodePort || spec.healthCheckNodePort === prevPort)
+        )
+          spec.healthCheckNodePort = prevPort;
+        else
+          spec.healthCheckNodePort = await allocator.allocatePort(
+            owner,
+            spec.healthCheckNodePort || undefined,
+          );
+        keep.add(spec.healthCheckNodePort);
+      } else delete spec.healthCheckNodePort;
       for (const port of before) if (!keep.has(port)) await allocator.releasePort(owner, port);
     },
     async afterDelete(obj) {
@@ -103,9 +128,9 @@ function ipsOf(svc: Service): string[] {
 }
 
 function nodePortsOf(svc: Service): number[] {
-  return (svc.spec?.ports ?? [])
-    .map((p) => p.nodePort)
-    .filter((p): p is number => typeof p === 'number' && p > 0);
+  return [...(svc.spec?.ports ?? []).map((p) => p.nodePort), svc.spec?.healthCheckNodePort].filter(
+    (p): p is number => typeof p === 'number' && p > 0,
+  );
 }
 
 async function releaseAll(
