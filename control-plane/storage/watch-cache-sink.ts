@@ -7,7 +7,10 @@ import type { StoreEvent, StoreWatch } from './store.js';
  * with, so the cache knows when nothing it queued is still on its way.
  */
 export interface WatchSink {
-  offer(event: StoreEvent): boolean;
+  /** `batch`: more events of one etcd response may follow; `flush` comes after the last. */
+  offer(event: StoreEvent, batch: boolean): boolean;
+  /** Ends a batch: whatever the sink held back for it goes out now. */
+  flush?(): void;
   readonly consumed: number;
 }
 

@@ -259,6 +259,9 @@ export class WatchCache {
   private apply(events: IEvent[], headerRevision: number): void {
     const started = performance.now();
     let delivered = false;
+    // Several changes in one response: each consumer may hold them back and write them at once.
+    const batch = events.length > 1;
+    const inBatch = batch ? new Set<WatchSink>() : undefined;
     for (const ev of events) {
       const key = ev.kv.key.toString('utf8');
       const change = changeFromEtcd(ev, this.state.get(key));
@@ -278,13 +281,16 @@ export class WatchCache {
         }
         if (!out || w.queue.isClosed) continue;
         // Straight to the consumer when all it was queued is consumed, else in order behind that.
-        if (w.sink && w.queued === w.sink.consumed && w.sink.offer(out)) delivered = true;
-        else if (w.queue.push(out)) {
+        if (w.sink && w.queued === w.sink.consumed && w.sink.offer(out, batch)) {
+          delivered = true;
+          inBatch?.add(w.sink);
+        } else if (w.queue.push(out)) {
           w.queued++;
           delivered = true;
         }
       }
     }
+    if (inBatch) for (const sink of inBatch) sink.flush?.();
     if (delivered) {
       // Queued events are written in the microtasks that follow; the next turn of the loop is after them.
       setImmediate(() =>

@@ -38,6 +38,17 @@ export class WatchOutput {
     return this.socket ? this.socket.write(frame.chunk) : this.res.write(frame.data);
   }
 
+  /** Holds writes until uncork(), which sends them as one write (one TLS record for a burst). */
+  cork(): void {
+    if (this.socket) this.socket.cork();
+    else this.res.cork();
+  }
+
+  uncork(): void {
+    if (this.socket) this.socket.uncork();
+    else this.res.uncork();
+  }
+
   /** A write returned false and 'drain' has not come yet. */
   get backedUp(): boolean {
     return this.socket ? this.socket.writableNeedDrain : this.res.writableNeedDrain;

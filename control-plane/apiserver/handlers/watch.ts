@@ -64,12 +64,22 @@ export async function streamWatch(
   };
   let finished = false;
   // The watch cache writes to this stream from its fan-out loop while nothing queued is pending.
+  let corked = false;
   const sink = {
     consumed: 0,
-    offer(event: StoreEvent): boolean {
+    offer(event: StoreEvent, batch: boolean): boolean {
       if (finished || res.destroyed || out.backedUp) return false;
+      if (batch && !corked) {
+        corked = true;
+        out.cork();
+      }
       out.write(frameFor(event));
       return true;
+    },
+    flush(): void {
+      if (!corked) return;
+      corked = false;
+      out.uncork();
     },
   };
   offerSink(watch, sink);

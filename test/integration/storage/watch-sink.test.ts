@@ -1,3 +1,4 @@
+import { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../api/object.js';
@@ -183,5 +184,36 @@ describe('watch cache synchronous delivery', () => {
     // Create web: 1 call; create db: 1; update web: new and previous state, 2.
     expect(calls).toBe(4);
     for (const w of watches) w.stop();
+  });
+
+  it('tells a consumer when several changes come in one etcd response and flushes once after them', async () => {
+    const p = prefix();
+    const w = store.watch(p, {});
+    const calls: string[] = [];
+    offerSink(w, {
+      consumed: 0,
+      offer(e, batch) {
+        calls.push(`${e.object.metadata.name} batch=${batch}`);
+        return true;
+      },
+      flush() {
+        calls.push('flush');
+      },
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const client = new Etcd3({ hosts: etcd.endpoint });
+    try {
+      // One transaction: three changes at one revision, delivered in one watch response.
+      await client
+        .if(`${p}ns/t0`, 'Create', '==', 0)
+        .then(...['t0', 't1', 't2'].map((n) => client.put(`${p}ns/${n}`).value(JSON.stringify(obj(n)))))
+        .commit();
+      await store.create(`${p}ns/single`, obj('single'));
+      await until(() => calls.length === 5, 'the batch, its flush and the single change');
+    } finally {
+      client.close();
+    }
+    expect(calls).toEqual(['t0 batch=true', 't1 batch=true', 't2 batch=true', 'flush', 'single batch=false']);
+    w.stop();
   });
 });
