@@ -245,47 +245,78 @@ export class InterPodAffinity implements Plugin {
   preScore(pod: Pod, _nodes: readonly NodeInfo[], state: CycleState): void {
     const terms = affinityTermsOf(pod);
     const hasPreferred = terms.preferredAffinity.length > 0 || terms.preferredAntiAffinity.length > 0;
-    const scores = new Map<string, Map<string, number>>();
-    const add = (t: AffinityTerm, node: NodeInfo, weight: number): void => {
-      const v = node.labels[t.topologyKey];
-      if (v === undefined) return;
-      let byValue = scores.get(t.topologyKey);
-      if (!byValue) {
-        byValue = new Map();
-        scores.set(t.topologyKey, byValue);
-      }
-      byValue.set(v, (byValue.get(v) ?? 0) + weight);
-    };
-    for (const node of hasPreferred ? this.handle.nodeInfos() : this.handle.nodesWithAffinity()) {
-      for (const e of node.pods.values()) {
-        if (!hasPreferred && !e.affinity) continue;
-        const other = e.pod;
-        for (const t of terms.preferredAffinity)
-          if (termMatchesPod(t, other, this.nsLabels)) add(t, node, t.weight);
-        for (const t of terms.preferredAntiAffinity)
-          if (termMatchesPod(t, other, this.nsLabels)) add(t, node, -t.weight);
-        if (!e.affinity) continue;
-        const theirs = affinityTermsOf(other);
-        for (const t of theirs.requiredAffinity)
-          if (termMatchesPod(t, pod, this.nsLabels)) add(t, node, HARD_POD_AFFINITY_WEIGHT);
-        for (const t of theirs.preferredAffinity)
-          if (termMatchesPod(t, pod, this.nsLabels)) add(t, node, t.weight);
-        for (const t of theirs.preferredAntiAffinity)
-          if (termMatchesPod(t, pod, this.nsLabels)) add(t, node, -t.weight);
-      }
+    const h = this.handle;
+    if (!hasPreferred && h.nodesWithAffinity().length === 0) {
+      state.set(SCORE_STATE, EMPTY_COUNTS);
+      return;
     }
-    state.set(SCORE_STATE, scores);
+    const ns = pod.metadata?.namespace ?? 'default';
+    const a = pod.spec?.affinity;
+    // Everything the weights depend on: the pod's namespace (and its labels), labels and
+    // preferred terms; namespaces' labels for terms with a namespaceSelector.
+    const key = JSON.stringify([
+      's',
+      ns,
+      h.namespaceLabels(ns) ?? {},
+      pod.metadata?.labels ?? {},
+      a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
+      a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
+      [...terms.preferredAffinity, ...terms.preferredAntiAffinity].some(
+        (t) => t.namespaceSelector !== NOTHING,
+      )
+        ? h.namespaceGeneration()
+        : 0,
+    ]);
+    const weights = this.aggregates
+      .get(
+        key,
+        () =>
+          new TopologyAggregate(
+            (node) => this.weightsOn(pod, terms, hasPreferred, node),
+            (hh) => (hasPreferred ? hh.nodeInfos() : hh.nodesWithAffinity()),
+          ),
+      )
+      .refresh(h).counts;
+    state.set(SCORE_STATE, weights);
   }
 
-  score(_pod: Pod, node: NodeInfo, state: CycleState): number {
-    const scores = state.get<Map<string, Map<string, number>>>(SCORE_STATE);
-    if (!scores || scores.size === 0) return 0;
-    let sum = 0;
-    const labels = node.labels;
-    for (const [key, byValue] of scores) {
-      const v = labels[key];
-      if (v !== undefined) sum += byValue.get(v) ?? 0;
+  /**
+   * What the node's pods add to the incoming pod's preference, per topology pair: its preferred
+   * (anti-)affinity terms selecting them, and their required affinity (weight 1) and preferred
+   * terms selecting it.
+   */
+  private weightsOn(pod: Pod, terms: PodAffinityTerms, hasPreferred: boolean, node: NodeInfo): Contribution {
+    if (!hasPreferred && node.podsWithAffinity === 0) return [];
+    const sums = new Map<string, number>();
+    const add = (t: AffinityTerm, weight: number): void => {
+      const v = node.labels[t.topologyKey];
+      if (v === undefined) return;
+      const k = pairKey(t.topologyKey, v);
+      sums.set(k, (sums.get(k) ?? 0) + weight);
+    };
+    for (const e of node.pods.values()) {
+      if (!hasPreferred && !e.affinity) continue;
+      const other = e.pod;
+      for (const t of terms.preferredAffinity) if (termMatchesPod(t, other, this.nsLabels)) add(t, t.weight);
+      for (const t of terms.preferredAntiAffinity)
+        if (termMatchesPod(t, other, this.nsLabels)) add(t, -t.weight);
+      if (!e.affinity) continue;
+      const theirs = affinityTermsOf(other);
+      for (const t of theirs.requiredAffinity)
+        if (termMatchesPod(t, pod, this.nsLabels)) add(t, HARD_POD_AFFINITY_WEIGHT);
+      for (const t of theirs.preferredAffinity) if (termMatchesPod(t, pod, this.nsLabels)) add(t, t.weight);
+      for (const t of theirs.preferredAntiAffinity)
+        if (termMatchesPod(t, pod, this.nsLabels)) add(t, -t.weight);
     }
+    return contribution(sums);
+  }
+
+  /** The sum of the weights of the node's topology pairs. */
+  score(_pod: Pod, node: NodeInfo, state: CycleState): number {
+    const weights = state.get<ReadonlyMap<string, number>>(SCORE_STATE);
+    if (!weights || weights.size === 0) return 0;
+    let sum = 0;
+    for (const pair of node.labelPairs) sum += weights.get(pair) ?? 0;
     return sum;
   }
 

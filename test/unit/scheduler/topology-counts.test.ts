@@ -126,6 +126,53 @@ describe('spread and anti-affinity over many attempts', () => {
     expect(zones).toEqual({ z0: 10, z1: 10, z2: 10 });
   });
 
+  it('spreads pods with preferred anti-affinity over nodes that resource scores would not', () => {
+    const cache = new SchedulerCache();
+    cache.setNode(makeNode('big', { cpu: '64', memory: '256Gi', labels: { [HOST]: 'big' } }));
+    cache.setNode(makeNode('s1', { labels: { [HOST]: 's1' } }));
+    cache.setNode(makeNode('s2', { labels: { [HOST]: 's2' } }));
+    const s = decide(cache);
+    const pod = (name: string, preferred: boolean) =>
+      labelled(
+        name,
+        { app: preferred ? 'web' : 'plain' },
+        {
+          cpu: '100m',
+          memory: '100Mi',
+          spec: preferred
+            ? {
+                affinity: {
+                  podAntiAffinity: {
+                    preferredDuringSchedulingIgnoredDuringExecution: [
+                      {
+                        weight: 100,
+                        podAffinityTerm: {
+                          labelSelector: { matchLabels: { app: 'web' } },
+                          topologyKey: HOST,
+                        },
+                      },
+                    ],
+                  },
+                },
+              }
+            : {},
+        },
+      );
+    const place = (p: Pod): string => {
+      const r = s.schedulePod(p);
+      if (r.kind !== 'scheduled') throw new Error('not scheduled');
+      cache.assume(p, r.node);
+      return r.node;
+    };
+    // Plain pods all prefer the roomy node; pods avoiding each other take one node each.
+    expect([place(pod('a', false)), place(pod('b', false))]).toEqual(['big', 'big']);
+    expect([place(pod('w1', true)), place(pod('w2', true)), place(pod('w3', true))].sort()).toEqual([
+      'big',
+      's1',
+      's2',
+    ]);
+  });
+
   it('sees a node freed when an anti-affinity pod leaves', () => {
     const cache = new SchedulerCache();
     for (const n of ['n1', 'n2']) cache.setNode(makeNode(n, { labels: { [HOST]: n } }));
