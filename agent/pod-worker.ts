@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Container as ContainerSpec, Pod, PodStatus } from 'kubernetes-types/core/v1.js';
+import type { Container as ContainerSpec, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { isStatusError } from '../api/errors.js';
 import type { EventRecorder } from '../client/event-recorder.js';
@@ -20,7 +20,8 @@ import type { PodDnsSettings } from './pod-dns.js';
 import { PodStartup } from './pod-startup.js';
 import { computePodStatus, initRestartPolicy, type ObservedContainer, shouldRestart } from './pod-status.js';
 import type { ProbeHost, RunningContainer } from './probes/probe-host.js';
-import { PODS } from './resources.js';
+import { pullCredentials } from './pull-credentials.js';
+import { PODS, SECRETS } from './resources.js';
 import { buildSandboxConfig, HOST_NAMESPACES, podLogDirectory } from './sandbox-config.js';
 import type { Semaphore } from './semaphore.js';
 import { readTerminationMessage } from './volumes/termination-message.js';
@@ -57,6 +58,8 @@ export interface PodWorkerDeps {
    * the runtime slower for all of them (and past their deadlines) rather than faster.
    */
   sandboxStarts?: Semaphore;
+  /** Bounds parallel image pulls, so one large image does not hold up every other pod. */
+  pulls?: Semaphore;
 }
 
 /** Whether pods on the pod network can get a sandbox (agent/cni PodNetwork). */
@@ -474,7 +477,8 @@ export class PodWorker {
     this.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, spec.name);
     const t0 = performance.now();
     try {
-      await this.d.cri.images.pullImage(image);
+      const pullOnce = () => this.pullWithSecrets(pod, image);
+      await (this.d.pulls ? this.d.pulls.run(pullOnce) : pullOnce());
       this.pullFailures.delete(image);
       const ms = performance.now() - t0;
       this.startup.add('pull', ms);
@@ -492,6 +496,40 @@ export class PodWorker {
       this.pullFailures.set(image, { at: now, delayMs, message });
       throw new WaitingError('ErrImagePull', message);
     }
+  }
+
+  /** Tries the pod's matching imagePullSecrets in turn, then no credentials if none match. */
+  private async pullWithSecrets(pod: Pod, image: string): Promise<void> {
+    const secrets: Secret[] = [];
+    for (const ref of pod.spec?.imagePullSecrets ?? []) {
+      if (!ref.name) continue;
+      try {
+        secrets.push(await this.d.api.get<Secret>(SECRETS, ref.name, { namespace: pod.metadata?.namespace }));
+      } catch (e) {
+        if (!isStatusError(e, 'NotFound')) throw e;
+        this.event(
+          pod,
+          'Warning',
+          'FailedToRetrieveImagePullSecret',
+          `Unable to retrieve some image pull secrets (${ref.name}); attempting to pull the image may not succeed.`,
+        );
+      }
+    }
+    const credentials = pullCredentials(image, secrets);
+    if (credentials.length === 0) {
+      await this.d.cri.images.pullImage(image);
+      return;
+    }
+    let last: unknown;
+    for (const auth of credentials) {
+      try {
+        await this.d.cri.images.pullImage({ image: { image }, auth });
+        return;
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw last;
   }
 
   private async startContainer(

@@ -8,3 +8,4 @@ export const LEASES: ResourceRef = {
   plural: 'leases',
   namespaced: true,
 };
+export const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };

@@ -19,6 +19,8 @@ import { type KubeletServer, startKubeletServer } from './server/index.js';
 
 /** Sandboxes started at once; on 2 cores containerd is fastest overall at about this many. */
 const DEFAULT_PARALLEL_SANDBOX_STARTS = 4;
+/** Image pulls at once: parallel, bounded (upstream serializes by default). */
+const DEFAULT_PARALLEL_PULLS = 3;
 /** How often the runtime's readiness is checked (the Node is written only on change or heartbeat). */
 const NODE_STATUS_CHECK_MS = 10_000;
 /** How long the first Node status write waits for the pod network to read the Node. */
@@ -29,6 +31,8 @@ export interface KubeletOptions {
   log: Logger;
   signal: AbortSignal;
   nodeName: string;
+  /** `--max-parallel-image-pulls`. Default 3. */
+  maxParallelImagePulls?: number;
   /** How many pod sandboxes may start at once. Default 4. */
   parallelSandboxStarts?: number;
   /** --pod-manifest-path: a directory of static pod manifests. */
@@ -198,6 +202,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       manifestDir: opts.manifestDir,
       events,
       sandboxStarts: new Semaphore(opts.parallelSandboxStarts ?? DEFAULT_PARALLEL_SANDBOX_STARTS),
+      pulls: new Semaphore(opts.maxParallelImagePulls ?? DEFAULT_PARALLEL_PULLS),
     });
     const gc = new GarbageCollector({
       cri,
