@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
 import { applyDefaults } from '../api/defaults/index.js';
 import type { KubeObject } from '../api/object.js';
-import { validateCreate } from '../api/validation/index.js';
+// The Pod rules only: the schema checker of every kind would cost the kubelet ~30 MB of memory.
+import { validatePod } from '../api/validation/pod.js';
 
 export const CONFIG_SOURCE_ANNOTATION = 'kubernetes.io/config.source';
 export const CONFIG_HASH_ANNOTATION = 'kubernetes.io/config.hash';
@@ -66,7 +67,7 @@ export function staticPodFromManifest(text: string, nodeName: string, nowIso: st
   spec.tolerations = [...(spec.tolerations ?? []), { operator: 'Exists', effect: 'NoExecute' }];
   const obj = pod as Pod & KubeObject;
   applyDefaults(POD_GVK, obj);
-  const errors = validateCreate(POD_GVK, obj);
+  const errors = validatePod(obj);
   if (errors.length > 0) throw new Error(errors.map((e) => `${e.field}: ${e.message}`).join('; '));
   if (!meta.name) throw new Error('metadata.name: Required value');
   return pod;
