@@ -5,6 +5,10 @@
  * (new template until the new ReplicaSet has every replica available and the old one none), with
  * the bench playing the hollow kubelet that marks pods Ready through pods/status. The
  * controller-manager runs as its own process on the built code, so its RSS is its own.
+ *
+ * Knobs: BENCH_REPLICAS, BENCH_NODES; BENCH_CM_NODE_ARGS adds Node flags to the
+ * controller-manager (e.g. `--cpu-prof --cpu-prof-dir=DIR`); BENCH_CM_SHARED_TLS=1 gives its
+ * client one TLS context for all connections (an experiment: client/ builds one per connection).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -167,7 +171,16 @@ function spawnControllerManager(kubeconfig: string): ChildProcess {
     const { ApiClient } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/client/rest-client.js'))});
     const { startControllerManager } = await import(${JSON.stringify(join(REPO_ROOT, 'dist/control-plane/controllers/controller-manager.js'))});
     const { pino } = await import('pino');
-    const api = new ApiClient(loadKubeconfig({ path: ${JSON.stringify(kubeconfig)} }), { component: 'controller-manager', qps: ${CM_QPS}, burst: ${CM_BURST} });
+    const connection = loadKubeconfig({ path: ${JSON.stringify(kubeconfig)} });
+    let dispatcher;
+    if (${JSON.stringify(process.env.BENCH_CM_SHARED_TLS === '1')}) {
+      // Experiment: one TLS context for every connection, instead of one built per connect.
+      const { Agent } = await import('undici');
+      const { createSecureContext } = await import('node:tls');
+      const secureContext = createSecureContext({ ca: connection.ca, cert: connection.cert, key: connection.key });
+      dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 64, connect: { secureContext } });
+    }
+    const api = new ApiClient(connection, { component: 'controller-manager', qps: ${CM_QPS}, burst: ${CM_BURST}, dispatcher });
     const stop = new AbortController();
     process.once('SIGTERM', () => stop.abort());
     process.on('SIGUSR2', () => {
@@ -180,7 +193,15 @@ function spawnControllerManager(kubeconfig: string): ChildProcess {
   `;
   return spawn(
     'bash',
-    [join(REPO_ROOT, 'scripts/node.sh'), '--max-semi-space-size=4', '--input-type=module', '-e', script],
+    [
+      join(REPO_ROOT, 'scripts/node.sh'),
+      '--max-semi-space-size=4',
+      // e.g. BENCH_CM_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the controllers
+      ...(process.env.BENCH_CM_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--input-type=module',
+      '-e',
+      script,
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] },
   );
 }
