@@ -3,7 +3,7 @@
  * same objects in the same run, watch fan-out with 1000 watchers, and server memory.
  */
 
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { startSkiffServer, type TestServer } from '../test/support/skiff-server.js';
@@ -15,6 +15,11 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1000);
 /** Processes the watchers are spread over, each its own event loop. */
 const WATCH_PROCS = Number(process.env.BENCH_WATCH_PROCS ?? 4);
+/**
+ * `1`: the API process on CPU 0 and the watch clients on CPU 1 (taskset), so the server's
+ * fan-out time is not spent waiting for the clients' CPU.
+ */
+const WATCH_PIN = process.env.BENCH_WATCH_PIN === '1';
 /** `watch` runs only the watch fan-out part (quick iterations on the watch path). */
 const ONLY = process.env.BENCH_API_ONLY ?? '';
 const PACED_RATE = 20;
@@ -370,6 +375,10 @@ interface FanOut {
 
 const EVENTS = 30;
 
+function pin(pid: number, cpus: string): void {
+  execFileSync('taskset', ['-pc', cpus, String(pid)], { stdio: 'ignore' });
+}
+
 /** utime + stime of a process in ms. */
 function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -437,6 +446,7 @@ async function watchFanOut(server: TestServer, etcd: Etcd3, n: number, name: str
   ).json();
   const path = `/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=${created.metadata.resourceVersion}&fieldSelector=metadata.name%3D${name}`;
   const procs = Math.max(1, Math.min(WATCH_PROCS, n));
+  if (WATCH_PIN && server.process.pid) pin(server.process.pid, '0');
   const workers = Array.from({ length: procs }, (_, i) => {
     const count = Math.floor(n / procs) + (i < n % procs ? 1 : 0);
     const child = fork(new URL('./watch-worker.ts', import.meta.url), [], {
@@ -445,6 +455,7 @@ async function watchFanOut(server: TestServer, etcd: Etcd3, n: number, name: str
     });
     const job: WatchWorkerJob = { host: '127.0.0.1', port: server.port, path, tls, count };
     child.send(job);
+    if (WATCH_PIN && child.pid) pin(child.pid, '1');
     return child;
   });
   const next = (w: ChildProcess) =>

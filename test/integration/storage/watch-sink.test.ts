@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../api/object.js';
 import { EtcdStore } from '../../../control-plane/storage/etcd-store.js';
 import type { StoreEvent, StoreWatch } from '../../../control-plane/storage/store.js';
+import { watchCacheDispatch } from '../../../control-plane/storage/watch-cache-metrics.js';
 import { offerSink } from '../../../control-plane/storage/watch-cache-sink.js';
 import { startTestEtcd, type TestEtcd } from '../../support/etcd.js';
 
@@ -215,5 +216,25 @@ describe('watch cache synchronous delivery', () => {
     }
     expect(calls).toEqual(['t0 batch=true', 't1 batch=true', 't2 batch=true', 'flush', 'single batch=false']);
     w.stop();
+  });
+
+  it('records the fan-out time of each change that reached a watcher, by resource', async () => {
+    const p = prefix();
+    const count = async () =>
+      (await watchCacheDispatch.get()).values.find(
+        (v) => v.metricName === 'skiff_storage_watch_cache_dispatch_seconds_count' && v.labels.resource === p,
+      )?.value ?? 0;
+    await store.create(`${p}ns/unwatched`, obj('unwatched'));
+    const w = store.watch(p, {});
+    const c = consumer(w);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count()).toBe(0);
+    await store.create(`${p}ns/a`, obj('a'));
+    await store.create(`${p}ns/b`, obj('b'));
+    await until(() => c.got.length === 2, 'both changes');
+    await new Promise((r) => setImmediate(r));
+    expect(await count()).toBe(2);
+    w.stop();
+    await c.reading;
   });
 });
