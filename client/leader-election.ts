@@ -207,6 +207,27 @@ export class LeaderElector {
 
   private async release(): Promise<void> {
     if (!this.observedRv || this.observedSpec.holderIdentity !== this.o.identity) return;
+    // A renewal cut off by the cancellation may still have landed: then our resourceVersion is
+    // stale. Read the lease once more and release it if it is still ours.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.releaseOnce()) return;
+      try {
+        const current = await this.o.api.get<LeaseObject>(LEASES, this.o.name, {
+          namespace: this.o.namespace,
+          timeoutMs: this.renewDeadlineMs,
+        });
+        if (current.spec?.holderIdentity !== this.o.identity) return;
+        this.observedRv = current.metadata.resourceVersion;
+        this.observedSpec = current.spec ?? {};
+      } catch (e) {
+        this.log.warn({ err: e }, 'failed to release lease');
+        return;
+      }
+    }
+  }
+
+  /** True when released (or there was nothing to release). */
+  private async releaseOnce(): Promise<boolean> {
     const now = microTime(this.clock.now());
     try {
       const released = await this.o.api.update<LeaseObject>(
@@ -227,8 +248,11 @@ export class LeaderElector {
       );
       this.observedRv = released.metadata.resourceVersion;
       this.observedSpec = released.spec ?? {};
+      return true;
     } catch (e) {
+      if (isStatusError(e, 'Conflict')) return false;
       this.log.warn({ err: e }, 'failed to release lease');
+      return true;
     }
   }
 
