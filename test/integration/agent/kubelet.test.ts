@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
-import type { Node, Pod } from 'kubernetes-types/core/v1.js';
+import type { Event as CoreEvent, Node, Pod } from 'kubernetes-types/core/v1.js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubelet } from '../../../agent/run.js';
@@ -16,6 +16,7 @@ import { startSkiffServer, type TestServer } from '../../support/skiff-server.js
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', namespaced: false };
+const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namespaced: true };
 const LEASES: ResourceRef = {
   group: 'coordination.k8s.io',
   version: 'v1',
@@ -315,6 +316,55 @@ describe('kubelet against a real API server and containerd', () => {
     expect((await getPod('unpullable')).status?.phase).toBe('Pending');
     for (const name of ['never', 'unpullable'])
       await api.delete(PODS, name, { namespace: 'default', gracePeriodSeconds: 0 });
+  }, 40_000);
+
+  it('reports a command that does not exist with the runtime message, and records Events', async () => {
+    await api.create<Pod>(
+      PODS,
+      sleeper('nocmd', {
+        containers: [
+          { name: 'c', image: BUSYBOX_IMAGE, imagePullPolicy: 'Never', command: ['/no/such/binary'] },
+        ],
+      }),
+    );
+    const w = await eventually('nocmd waiting', async () => {
+      const cs = (await getPod('nocmd')).status?.containerStatuses?.[0];
+      const reason = cs?.state?.waiting?.reason ?? cs?.lastState?.terminated?.reason;
+      return reason && reason !== 'ContainerCreating' ? cs : undefined;
+    });
+    const text = JSON.stringify(w);
+    expect(text).toMatch(/RunContainerError|CreateContainerError|CrashLoopBackOff|StartError/);
+    expect(text).toContain('/no/such/binary');
+    const events = await eventually('Failed event', async () => {
+      const list = await api.list<CoreEvent>(EVENTS, {
+        namespace: 'default',
+        fieldSelector: 'involvedObject.name=nocmd',
+      });
+      return list.items.some((e) => e.reason === 'Failed') ? list.items : undefined;
+    });
+    expect(events.find((e) => e.reason === 'Failed')?.source?.component).toBe('kubelet');
+    expect(events.find((e) => e.reason === 'Failed')?.involvedObject?.fieldPath).toBe('spec.containers{c}');
+    await api.delete(PODS, 'nocmd', { namespace: 'default', gracePeriodSeconds: 0 });
+  }, 40_000);
+
+  it('records Pulled, Created, Started and the startup breakdown for a pod that runs', async () => {
+    await api.create<Pod>(PODS, sleeper('evented'));
+    await runningPod('evented');
+    const reasons = await eventually('events', async () => {
+      const list = await api.list<CoreEvent>(EVENTS, {
+        namespace: 'default',
+        fieldSelector: 'involvedObject.name=evented',
+      });
+      const rs = list.items.map((e) => e.reason ?? '');
+      return rs.includes('PodStarted') ? list.items : undefined;
+    });
+    expect(reasons.map((e) => e.reason)).toEqual(
+      expect.arrayContaining(['Pulled', 'Created', 'Started', 'PodStarted']),
+    );
+    expect(reasons.find((e) => e.reason === 'PodStarted')?.message).toMatch(
+      /^Started in \d+ms \((scheduled \d+ms, )?sandbox \d+ms, pull \d+ms, create \d+ms, start \d+ms\)$/,
+    );
+    await api.delete(PODS, 'evented', { namespace: 'default', gracePeriodSeconds: 0 });
   }, 40_000);
 
   it('reports the node NotReady while containerd is down and Ready again when it is back', async () => {
