@@ -49,6 +49,11 @@ export class WatchOutput {
     else this.res.uncork();
   }
 
+  /** The connection can take no more writes. */
+  get closed(): boolean {
+    return this.socket ? this.socket.destroyed || !this.socket.writable : this.res.destroyed;
+  }
+
   /** A write returned false and 'drain' has not come yet. */
   get backedUp(): boolean {
     return this.socket ? this.socket.writableNeedDrain : this.res.writableNeedDrain;

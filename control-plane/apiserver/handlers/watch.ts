@@ -68,7 +68,7 @@ export async function streamWatch(
   const sink = {
     consumed: 0,
     offer(event: StoreEvent, batch: boolean): boolean {
-      if (finished || res.destroyed || out.backedUp) return false;
+      if (finished || res.destroyed || out.closed || out.backedUp) return false;
       if (batch && !corked) {
         corked = true;
         out.cork();
