@@ -14,6 +14,7 @@ export interface KubeletFlags {
   rootDir: string;
   cgroupRoot?: string;
   podManifestPath?: string;
+  cgroupDriver: string;
   address: string;
   port: string;
   tlsCertFile?: string;
@@ -107,6 +108,14 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
     )
     .addOption(
       opt(
+        '--cgroup-driver <driver>',
+        '(runtime) cgroupfs (the systemd driver is not supported yet)',
+        'SKIFF_CGROUP_DRIVER',
+        'cgroupfs',
+      ).choices(['cgroupfs', 'systemd']),
+    )
+    .addOption(
+      opt(
         '--pod-manifest-path <dir>',
         '(node) directory of static pod manifests (one Pod per file); mirrored into the API',
         'SKIFF_POD_MANIFEST_PATH',
@@ -187,6 +196,10 @@ function kubeletPort(value: string): number {
 }
 
 export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
+  if (flags.cgroupDriver === 'systemd')
+    throw new Error(
+      '--cgroup-driver=systemd is not supported yet: use cgroupfs (containerd must then run with SystemdCgroup = false, as the containerd skiff starts does)',
+    );
   const log = rootLogger();
   const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
   const { ContainerdSupervisor } = await import('../../agent/containerd/containerd-supervisor.js');
