@@ -2,7 +2,8 @@ import type { Container, PodSpec, PodTemplateSpec, Probe, Volume } from 'kuberne
 
 /**
  * Upstream's SetDefaults_* for PodSpec and what it contains (pkg/apis/core/v1/defaults.go), plus
- * the service-account and priority admission defaults (serviceAccountName `default`, priority 0).
+ * the service-account admission default (serviceAccountName `default`); priority is set by the
+ * server's Priority admission.
  */
 
 const DEFAULT_FILE_MODE = 0o644;
@@ -93,11 +94,6 @@ export function defaultPodSpec(spec: PodSpec | undefined, isPod: boolean): void 
   if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
   // Upstream's service-account admission names the namespace's `default` account, for pods only.
   if (isPod && !spec.serviceAccountName) spec.serviceAccountName = 'default';
-  // Upstream's priority admission, for pods without a class (a named class is resolved by the server).
-  if (isPod && !spec.priorityClassName) {
-    spec.priority ??= 0;
-    spec.preemptionPolicy ||= 'PreemptLowerPriority';
-  }
   // The deprecated field mirrors the current one, as upstream's conversion keeps it.
   if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName;
   const hostNetwork = spec.hostNetwork === true;

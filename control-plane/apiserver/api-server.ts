@@ -130,7 +130,8 @@ export class ApiServer {
   }
 
   private hooksFor(def: ResourceDef): KindHooks | undefined {
-    if (def.group === '' && def.kind === 'Pod') return podHooks;
+    if (def.group === '' && def.kind === 'Pod')
+      return podHooks(() => this.store('scheduling.k8s.io', 'v1', 'priorityclasses'));
     if (def.group === '' && def.kind === 'Namespace') return namespaceHooks;
     if (def.group === '' && def.kind === 'Service') return serviceHooks(this.allocator);
     if (def.group === 'batch' && def.kind === 'Job') return jobHooks;

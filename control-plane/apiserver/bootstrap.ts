@@ -4,6 +4,7 @@ import type { KubeObject } from '../../api/object.js';
 import type { ApiServer } from './api-server.js';
 import type { UserInfo } from './authn/user-info.js';
 import type { RequestContext } from './registry/context.js';
+import { SYSTEM_PRIORITY_CLASSES } from './registry/priority-admission.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -74,6 +75,19 @@ export async function bootstrapCluster(
     endpoints: slice.endpoints,
     ports: slice.ports,
   }));
+  const priorityClasses = api.store('scheduling.k8s.io', 'v1', 'priorityclasses');
+  for (const pc of SYSTEM_PRIORITY_CLASSES)
+    await ensureCreated(() =>
+      priorityClasses.create(
+        {
+          metadata: { name: pc.name },
+          value: pc.value,
+          description: pc.description,
+          preemptionPolicy: 'PreemptLowerPriority',
+        },
+        systemContext(''),
+      ),
+    );
   opts.log.info({ namespaces: SYSTEM_NAMESPACES.length }, 'cluster bootstrap objects ensured');
 }
 

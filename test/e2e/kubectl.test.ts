@@ -218,6 +218,47 @@ ${hc ? `  healthCheckNodePort: ${hc}\n` : ''}`;
     ok(await kubectl(['delete', 'svc', 'lb-local', 'reuse']));
   });
 
+  it('resolves pod priority from PriorityClasses (system ones, globalDefault) and refuses unknown ones', async () => {
+    const classes = ok(await kubectl(['get', 'priorityclasses', '-o', 'jsonpath={.items[*].metadata.name}']));
+    expect(classes.split(' ')).toEqual(
+      expect.arrayContaining(['system-cluster-critical', 'system-node-critical']),
+    );
+    const podYaml = (name: string, extra = '') => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+${extra}  containers: [{name: c, image: busybox}]
+`;
+    ok(await kubectl(['create', '-f', '-'], podYaml('crit', '  priorityClassName: system-node-critical\n')));
+    const crit = JSON.parse(ok(await kubectl(['get', 'pod', 'crit', '-o', 'json'])));
+    expect(crit.spec.priority).toBe(2000001000);
+    expect(crit.spec.preemptionPolicy).toBe('PreemptLowerPriority');
+    const plain = await kubectl(['create', '-f', '-'], podYaml('plain'));
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(ok(await kubectl(['get', 'pod', 'plain', '-o', 'json']))).spec.priority).toBe(0);
+    const unknown = await kubectl(['create', '-f', '-'], podYaml('unknown', '  priorityClassName: nope\n'));
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('no PriorityClass with name nope was found');
+    const mismatch = await kubectl(
+      ['create', '-f', '-'],
+      podYaml('mismatch', '  priorityClassName: system-node-critical\n  priority: 5\n'),
+    );
+    expect(mismatch.stderr).toContain('the integer value of priority (5) must not be provided in pod spec');
+    ok(
+      await kubectl(
+        ['create', '-f', '-'],
+        'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: everyone}\nvalue: 1000\nglobalDefault: true\npreemptionPolicy: Never\n',
+      ),
+    );
+    ok(await kubectl(['create', '-f', '-'], podYaml('defaulted')));
+    const defaulted = JSON.parse(ok(await kubectl(['get', 'pod', 'defaulted', '-o', 'json'])));
+    expect(defaulted.spec.priorityClassName).toBe('everyone');
+    expect(defaulted.spec.priority).toBe(1000);
+    expect(defaulted.spec.preemptionPolicy).toBe('Never');
+    ok(await kubectl(['delete', 'priorityclass', 'everyone']));
+    ok(await kubectl(['delete', 'pod', 'crit', 'plain', 'defaulted']));
+  });
+
   it('explains fields from the OpenAPI schemas', async () => {
     const out = ok(await kubectl(['explain', 'deployment.spec.template.spec.containers.image']));
     expect(out).toContain('FIELD: image <string>');

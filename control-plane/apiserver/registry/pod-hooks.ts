@@ -2,6 +2,8 @@ import type { Pod, Toleration } from 'kubernetes-types/core/v1.js';
 import type { KubeObject } from '../../../api/object.js';
 import { podQosClass } from '../../../api/pod-qos.js';
 import type { KindHooks } from './hooks.js';
+import { admitPodPriority } from './priority-admission.js';
+import type { ResourceStore } from './resource-store.js';
 
 const DEFAULT_GRACE_SECONDS = 30;
 
@@ -9,11 +11,15 @@ const DEFAULT_GRACE_SECONDS = 30;
 const DEFAULT_TOLERATION_SECONDS = 300;
 const NODE_PROBLEM_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
 
-export const podHooks: KindHooks = {
+/** Pod hooks; `priorityClasses` is the store Priority admission reads. */
+export const podHooks = (priorityClasses: () => ResourceStore): KindHooks => ({
   prepareForCreate(obj) {
     const pod = obj as unknown as Pod;
     obj.status = { phase: 'Pending', qosClass: podQosClass(pod.spec) };
     addDefaultTolerations(obj);
+  },
+  async beforeCreate(obj) {
+    await admitPodPriority(obj, priorityClasses());
   },
   gracePeriodSeconds(obj, options) {
     const pod = obj as unknown as Pod;
@@ -25,7 +31,7 @@ export const podHooks: KindHooks = {
       options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
     return Math.max(0, requested);
   },
-};
+});
 
 /** Binding a pod to a node: sets spec.nodeName once and marks it scheduled. */
 export function bindPod(obj: KubeObject, nodeName: string, now: string): KubeObject {

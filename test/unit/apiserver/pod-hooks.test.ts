@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../api/object.js';
 import type { RequestContext } from '../../../control-plane/apiserver/registry/context.js';
-import { bindPod, podHooks } from '../../../control-plane/apiserver/registry/pod-hooks.js';
+import { bindPod, podHooks as makePodHooks } from '../../../control-plane/apiserver/registry/pod-hooks.js';
+import type { ResourceStore } from '../../../control-plane/apiserver/registry/resource-store.js';
+
+const podHooks = makePodHooks(() => ({}) as ResourceStore);
 
 const ctx = {} as RequestContext;
 const pod = (spec: object): KubeObject => ({

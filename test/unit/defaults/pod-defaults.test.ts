@@ -29,8 +29,6 @@ describe('pod defaults', () => {
       enableServiceLinks: true,
       serviceAccountName: 'default',
       serviceAccount: 'default',
-      priority: 0,
-      preemptionPolicy: 'PreemptLowerPriority',
     });
     expect(pod.spec.containers[0]).toEqual({
       name: 'c',
@@ -135,7 +133,7 @@ describe('pod defaults', () => {
     expect(info.downwardAPI.items[0].fieldRef.apiVersion).toBe('v1');
   });
 
-  it('leaves priority to the server when a priority class is named', () => {
+  it('leaves priority to the server (Priority admission)', () => {
     const pod = defaultedPod({ priorityClassName: 'high', containers: [{ name: 'c', image: 'a:1' }] });
     expect(pod.spec.priority).toBeUndefined();
   });
