@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import type { DeleteOptions, Status } from 'kubernetes-types/meta/v1.js';
 import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
 import { SkiffError } from '../api/errors.js';
@@ -165,9 +166,13 @@ export class ApiClient {
         keepAliveTimeout: 30_000,
         connections: 64,
         connect: {
-          ca: connection.ca,
-          cert: connection.cert,
-          key: connection.key,
+          // One context for every connection: building it (parsing the CA and key) per
+          // connection cost a busy controller-manager a sixth of its CPU.
+          secureContext: createSecureContext({
+            ca: connection.ca,
+            cert: connection.cert,
+            key: connection.key,
+          }),
           rejectUnauthorized: !connection.insecure,
         },
       });
