@@ -9,6 +9,7 @@ import {
   forbidden,
   gone,
   invalid,
+  isStatusError,
   notFound,
   type QualifiedResource,
   StatusError,
@@ -98,7 +99,8 @@ export class ResourceStore {
     } else {
       delete meta.namespace;
     }
-    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    const generated = !meta.name && !!meta.generateName;
+    if (generated) meta.name = generateName(meta.generateName ?? '');
     meta.uid = randomUUID();
     meta.creationTimestamp = formatTime(ctx.now);
     delete meta.deletionTimestamp;
@@ -112,13 +114,21 @@ export class ResourceStore {
 
     if (ctx.dryRun) return obj;
     await this.hooks.beforeCreate?.(obj, ctx);
-    try {
-      const ttl = this.hooks.storageTtlSeconds?.();
-      const key = this.keyFor(ctx.namespace, meta.name ?? '');
-      return this.withTypeMeta(await this.store.create(key, obj, ttl ? { leaseSeconds: ttl } : undefined));
-    } catch (e) {
-      await this.hooks.createFailed?.(obj);
-      throw this.translate(e, meta.name ?? '');
+    const ttl = this.hooks.storageTtlSeconds?.();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const key = this.keyFor(ctx.namespace, meta.name ?? '');
+        return this.withTypeMeta(await this.store.create(key, obj, ttl ? { leaseSeconds: ttl } : undefined));
+      } catch (e) {
+        const err = this.translate(e, meta.name ?? '');
+        // As upstream (RetryGenerateName): a generated name that is taken is drawn again.
+        if (generated && attempt < GENERATE_NAME_ATTEMPTS && isStatusError(err, 'AlreadyExists')) {
+          meta.name = generateName(meta.generateName ?? '');
+          continue;
+        }
+        await this.hooks.createFailed?.(obj);
+        throw err;
+      }
     }
   }
 
@@ -405,6 +415,8 @@ function stripVolatile(o: KubeObject): KubeObject {
 export function formatTime(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
+
+const GENERATE_NAME_ATTEMPTS = 8;
 
 function generateName(base: string): string {
   const trimmed = base.length > 58 ? base.slice(0, 58) : base;
