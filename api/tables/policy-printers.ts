@@ -98,3 +98,27 @@ export const limitRangePrinter: Printer = {
   columns: [nameColumn(), column('Created At', 'date', AGE_DESCRIPTION)],
   print: (lr) => ({ cells: [nameOf(lr), rfc3339(lr.metadata.creationTimestamp)] }),
 };
+
+const intOrPercent = (v: unknown) => (v === undefined || v === null ? 'N/A' : String(v));
+
+export const podDisruptionBudgetPrinter: Printer = {
+  columns: [
+    nameColumn(),
+    column('Min Available', 'string', 'The minimum number of pods that must be available simultaneously'),
+    column('Max Unavailable', 'string', 'The maximum number of pods that may be unavailable simultaneously'),
+    column('Allowed Disruptions', 'integer', 'Calculated number of pods that may be disrupted at this time'),
+    ageColumn(),
+  ],
+  print: (pdb, now) => {
+    const spec = obj(pdb.spec);
+    return {
+      cells: [
+        nameOf(pdb),
+        intOrPercent(spec.minAvailable),
+        intOrPercent(spec.maxUnavailable),
+        int(obj(pdb.status).disruptionsAllowed),
+        timestampSince(pdb.metadata.creationTimestamp, now),
+      ],
+    };
+  },
+};

@@ -15,6 +15,7 @@ import { podPrinter } from './pod-printer.js';
 import {
   controllerRevisionPrinter,
   limitRangePrinter,
+  podDisruptionBudgetPrinter,
   podTemplatePrinter,
   resourceQuotaPrinter,
 } from './policy-printers.js';
@@ -53,6 +54,7 @@ const PRINTERS: Record<string, Printer> = {
   'discovery.k8s.io/EndpointSlice': endpointSlicePrinter,
   'coordination.k8s.io/Lease': leasePrinter,
   'scheduling.k8s.io/PriorityClass': priorityClassPrinter,
+  'policy/PodDisruptionBudget': podDisruptionBudgetPrinter,
 };
 
 export function printerFor(resource: Pick<ResourceDef, 'group' | 'kind'>): Printer {

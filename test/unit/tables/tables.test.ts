@@ -593,3 +593,29 @@ describe('other kinds', () => {
     });
   });
 });
+
+describe('PodDisruptionBudget table', () => {
+  it('shows min available, max unavailable and allowed disruptions as kubectl does', () => {
+    const pdb = (spec: Record<string, unknown>, allowed?: number): KubeObject => ({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta('web-pdb'),
+      spec,
+      ...(allowed === undefined ? {} : { status: { disruptionsAllowed: allowed } }),
+    });
+    const row = (o: KubeObject) =>
+      cellsByColumn(toTable({ group: 'policy', kind: 'PodDisruptionBudget' }, [o], { now: NOW }));
+    expect(row(pdb({ minAvailable: 2 }, 1))).toEqual({
+      Name: 'web-pdb',
+      'Min Available': '2',
+      'Max Unavailable': 'N/A',
+      'Allowed Disruptions': 1,
+      Age: '10m',
+    });
+    expect(row(pdb({ maxUnavailable: '25%' }))).toMatchObject({
+      'Min Available': 'N/A',
+      'Max Unavailable': '25%',
+      'Allowed Disruptions': 0,
+    });
+  });
+});
