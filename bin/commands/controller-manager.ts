@@ -6,6 +6,14 @@ interface ControllerManagerFlags {
   controllers: string;
   leaderElect: boolean;
   clusterCidr: string;
+  kubeApiQps: string;
+  kubeApiBurst: string;
+}
+
+function nonNegativeInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name}: "${value}" is not a non-negative integer`);
+  return n;
 }
 
 /** `skiff controller-manager`: the controllers as their own process, talking to the API. */
@@ -42,7 +50,19 @@ export function controllerManagerCommand(): Command {
         .env('SKIFF_CLUSTER_CIDR')
         .default('10.244.0.0/16'),
     )
+    .addOption(
+      new Option('--kube-api-qps <n>', '(client) requests per second to the API; 0 = no limit')
+        .env('SKIFF_KUBE_API_QPS')
+        .default('500'),
+    )
+    .addOption(
+      new Option('--kube-api-burst <n>', '(client) request burst to the API')
+        .env('SKIFF_KUBE_API_BURST')
+        .default('1000'),
+    )
     .action(async (flags: ControllerManagerFlags) => {
+      const qps = nonNegativeInt('kube-api-qps', flags.kubeApiQps);
+      const burst = nonNegativeInt('kube-api-burst', flags.kubeApiBurst);
       const log = rootLogger();
       const { ApiClient, defaultKubeconfigPath, loadKubeconfig } = await import('../../client/index.js');
       const { startControllerManager } = await import(
@@ -50,6 +70,8 @@ export function controllerManagerCommand(): Command {
       );
       const api = new ApiClient(loadKubeconfig({ path: flags.kubeconfig ?? defaultKubeconfigPath() }), {
         component: 'controller-manager',
+        qps,
+        burst,
       });
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
