@@ -25,6 +25,7 @@ import { podHooks } from './registry/pod-hooks.js';
 import { ResourceStore } from './registry/resource-store.js';
 import { ServiceAllocator } from './registry/service-allocator.js';
 import { serviceHooks } from './registry/service-hooks.js';
+import { storageConversionFor } from './registry/storage-conversion.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { versionInfo } from './version.js';
 
@@ -68,7 +69,7 @@ export class ApiServer {
     for (const def of this.resources) {
       this.stores.set(
         storeKey(def.group, def.version, def.plural),
-        new ResourceStore(def, o.store, this.hooksFor(def)),
+        new ResourceStore(def, o.store, this.hooksFor(def), storageConversionFor(def)),
       );
     }
     this.discovery = new Discovery(this.resources);

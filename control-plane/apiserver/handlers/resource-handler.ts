@@ -161,6 +161,7 @@ export class ResourceHandler {
           timeoutSeconds: lq.timeoutSeconds,
           metrics: this.d.metrics,
           translate: (e) => store.translate(e, info.name),
+          fromStorage: (o) => store.fromStorage(o),
         });
       }
       case 'create':

@@ -20,6 +20,11 @@ export interface WatchStreamOptions {
   timeoutSeconds?: number;
   metrics: ApiMetrics;
   translate: (e: unknown) => unknown;
+  /**
+   * Stored objects as the resource serves them (ResourceStore.fromStorage). It must give the same
+   * object for the same stored object, so watchers keep sharing one encoding per event.
+   */
+  fromStorage?: (obj: KubeObject) => KubeObject;
 }
 
 /** Streams store events as newline-delimited JSON watch events until the client leaves or the timeout. */
@@ -44,9 +49,9 @@ export async function streamWatch(
   const frameFor = (event: StoreEvent): Frame => {
     let object: KubeObject | Table = event.object;
     if (event.type !== 'BOOKMARK') {
-      object = withTypeMeta(opts.def, event.object);
+      object = opts.fromStorage ? opts.fromStorage(event.object) : withTypeMeta(opts.def, event.object);
       if (opts.table) {
-        const table = toTable(opts.def, [event.object], { now: new Date() });
+        const table = toTable(opts.def, [object], { now: new Date() });
         if (!first) table.columnDefinitions = [];
         first = false;
         object = table;

@@ -29,6 +29,7 @@ import type {
 import { isStorageError } from '../../storage/store.js';
 import type { RequestContext } from './context.js';
 import type { KindHooks } from './hooks.js';
+import type { StorageConversion } from './storage-conversion.js';
 import { enforceKnownFields } from './unknown-fields.js';
 
 const GENERATE_NAME_SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -47,9 +48,10 @@ export class ResourceStore {
     readonly def: ResourceDef,
     private readonly store: Store,
     private readonly hooks: KindHooks = {},
+    private readonly conversion?: StorageConversion,
   ) {
     this.qr = { group: def.group, resource: def.plural };
-    this.prefix = `/registry/${def.group || 'core'}/${def.plural}/`;
+    this.prefix = conversion?.prefix ?? `/registry/${def.group || 'core'}/${def.plural}/`;
     this.hasStatus = def.subresources.includes('status');
     this.gvk = { group: def.group, version: def.version, kind: def.kind };
   }
@@ -64,7 +66,7 @@ export class ResourceStore {
 
   async get(namespace: string, name: string, resourceVersion?: string): Promise<KubeObject> {
     try {
-      return this.withTypeMeta(await this.store.get(this.keyFor(namespace, name), { resourceVersion }));
+      return this.fromStorage(await this.store.get(this.keyFor(namespace, name), { resourceVersion }));
     } catch (e) {
       throw this.translate(e, name);
     }
@@ -73,13 +75,14 @@ export class ResourceStore {
   async list(namespace: string, options: ListOptions): Promise<ListResult> {
     try {
       const result = await this.store.list(this.listPrefix(namespace), options);
-      result.items = result.items.map((o) => this.withTypeMeta(o));
+      result.items = result.items.map((o) => this.fromStorage(o));
       return result;
     } catch (e) {
       throw this.translate(e, '');
     }
   }
 
+  /** Watch events carry stored objects: serve them through `fromStorage`. */
   watch(namespace: string, name: string, options: WatchOptions): StoreWatch {
     const target = name ? this.keyFor(namespace, name) : this.listPrefix(namespace);
     return this.store.watch(target, options);
@@ -118,7 +121,12 @@ export class ResourceStore {
     for (let attempt = 1; ; attempt++) {
       try {
         const key = this.keyFor(ctx.namespace, meta.name ?? '');
-        return this.withTypeMeta(await this.store.create(key, obj, ttl ? { leaseSeconds: ttl } : undefined));
+        const stored = await this.store.create(
+          key,
+          this.toStorage(obj),
+          ttl ? { leaseSeconds: ttl } : undefined,
+        );
+        return this.fromStorage(stored);
       } catch (e) {
         const err = this.translate(e, meta.name ?? '');
         // As upstream (RetryGenerateName): a generated name that is taken is drawn again.
@@ -146,28 +154,30 @@ export class ResourceStore {
     const key = this.keyFor(namespace, name);
     let old: KubeObject | undefined;
     let next: KubeObject | undefined;
-    const updateFn = async (current: KubeObject): Promise<KubeObject> => {
+    const updateFn = async (stored: KubeObject): Promise<KubeObject> => {
+      const current = this.fromStorage(stored);
       old = current;
       const desired = this.normalizeIncoming(compute(structuredClone(current)), ctx);
       next = this.prepareUpdate(desired, current, ctx, options.subresource);
       if (!ctx.dryRun && !isDeepStrictEqual(stripVolatile(next), stripVolatile(current))) {
         await this.hooks.beforeUpdate?.(next, current, ctx);
       }
-      return next;
+      return this.toStorage(next);
     };
     try {
       if (ctx.dryRun) {
         const current = await this.store.get(key);
         checkPreconditions(current, options.preconditions, this.qr, name);
-        return this.withTypeMeta(await updateFn(current));
+        return this.fromStorage(await updateFn(current));
       }
       const stored = await this.store.guaranteedUpdate(key, updateFn, {
         preconditions: options.preconditions,
       });
-      if (shouldDeleteNow(stored) && !this.hooks.finalizationPending?.(stored)) {
-        return await this.deleteFinal(namespace, name, stored);
+      const served = this.fromStorage(stored);
+      if (shouldDeleteNow(served) && !this.hooks.finalizationPending?.(served)) {
+        return await this.deleteFinal(namespace, name, served);
       }
-      return this.withTypeMeta(stored);
+      return served;
     } catch (e) {
       if (next && old) await this.hooks.updateFailed?.(next, old);
       throw this.translate(e, name);
@@ -186,7 +196,7 @@ export class ResourceStore {
       resourceVersion: options.preconditions?.resourceVersion,
     };
     try {
-      const current = await this.store.get(key);
+      const current = this.fromStorage(await this.store.get(key));
       checkPreconditions(current, preconditions, this.qr, name);
       const grace = this.hooks.gracePeriodSeconds?.(current, options) ?? 0;
       const finalizers = new Set(current.metadata.finalizers ?? []);
@@ -196,7 +206,7 @@ export class ResourceStore {
       const pending = this.hooks.finalizationPending?.(current) ?? false;
       const needsUpdate = grace > 0 || finalizers.size > 0 || pending;
       if (!needsUpdate) {
-        if (ctx.dryRun) return this.withTypeMeta(current);
+        if (ctx.dryRun) return current;
         return await this.deleteFinal(namespace, name, current, current.metadata.resourceVersion);
       }
       const updated = await this.update(
@@ -235,8 +245,9 @@ export class ResourceStore {
     const removed = await this.store.delete(this.keyFor(namespace, name), {
       preconditions: { uid: current.metadata.uid, resourceVersion },
     });
-    await this.hooks.afterDelete?.(removed);
-    return this.withTypeMeta(removed);
+    const served = this.fromStorage(removed);
+    await this.hooks.afterDelete?.(served);
+    return served;
   }
 
   private prepareUpdate(
@@ -335,8 +346,13 @@ export class ResourceStore {
     if (errors.length > 0) throw invalid(this.def.group, this.def.kind, obj.metadata.name ?? '', errors);
   }
 
-  private withTypeMeta(obj: KubeObject): KubeObject {
-    return withTypeMeta(this.def, obj);
+  /** A stored object as this resource serves it (converted when it lives in another resource's storage). */
+  fromStorage(obj: KubeObject): KubeObject {
+    return this.conversion ? this.conversion.fromStorage(obj) : withTypeMeta(this.def, obj);
+  }
+
+  private toStorage(obj: KubeObject): KubeObject {
+    return this.conversion ? this.conversion.toStorage(obj) : obj;
   }
 
   /** Storage errors to API errors with this resource's names. */
