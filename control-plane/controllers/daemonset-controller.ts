@@ -7,10 +7,11 @@ import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
 import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo } from './controller-ref.js';
+import { targetNodeName, withNodeNameAffinity } from './daemon-node-affinity.js';
 import { REVISION_HASH_LABEL, type RevisionObject, syncDaemonSetHistory } from './daemonset-history.js';
 import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
-import { DAEMON_TOLERATIONS, podFitsNode } from './node-eligibility.js';
+import { daemonPlacement, withDaemonTolerations } from './node-eligibility.js';
 import { enqueueControllersOfPods, enqueueOwners } from './owned-pod-events.js';
 import { PodControl } from './pod-control.js';
 import { isPodAvailable, isPodReady } from './pod-state.js';
@@ -29,7 +30,9 @@ function byCreation(a: PodObject, b: PodObject): number {
 /**
  * Runs one pod of each DaemonSet on every node it fits (node selector, required node affinity,
  * taints with the daemon tolerations), and replaces pods of an old template at most
- * maxUnavailable at a time (RollingUpdate) or only when deleted (OnDelete).
+ * maxUnavailable at a time (RollingUpdate) or only when deleted (OnDelete). Pods are created
+ * unbound with a node-name affinity and bound by the default scheduler, as upstream; a pod on a
+ * node that gained an untolerated NoSchedule taint stays, one with an untolerated NoExecute goes.
  */
 export class DaemonSetController {
   constructor(
@@ -62,15 +65,22 @@ export class DaemonSetController {
     const byNode = new Map<string, PodObject[]>();
     for (const pod of this.d.pods.byIndex(OWNER_UID_INDEX, ds.metadata.uid ?? '')) {
       if (controllerRefOf(pod)?.uid !== ds.metadata.uid || pod.metadata.deletionTimestamp) continue;
-      const node = pod.spec?.nodeName ?? '';
+      // Bound or not yet: a daemon pod names its node in spec.nodeName or its node affinity.
+      const node = targetNodeName(pod);
+      if (node === undefined) {
+        this.d.log.warn({ pod: keyOf(pod) }, 'daemon pod has no target node, ignored');
+        continue;
+      }
       byNode.set(node, [...(byNode.get(node) ?? []), pod]);
     }
     const nodes = this.d.nodes.list();
-    const eligible = new Set(
-      nodes
-        .filter((n) => podFitsNode(ds.spec?.template?.spec, n, DAEMON_TOLERATIONS))
-        .map((n) => n.metadata.name ?? ''),
-    );
+    const eligible = new Set<string>();
+    const mayStay = new Set<string>();
+    for (const n of nodes) {
+      const placement = daemonPlacement(ds.spec?.template?.spec, n);
+      if (placement.shouldRun) eligible.add(n.metadata.name ?? '');
+      if (placement.shouldContinueRunning) mayStay.add(n.metadata.name ?? '');
+    }
 
     if (!ds.metadata.deletionTimestamp) {
       const inUse = new Set(
@@ -87,9 +97,10 @@ export class DaemonSetController {
         const failed = pods.filter((p) => p.status?.phase === 'Failed');
         remove.push(...failed);
         const running = pods.filter((p) => p.status?.phase !== 'Failed');
-        if (!eligible.has(name)) remove.push(...running);
-        else if (running.length === 0) create.push(name);
-        else remove.push(...running.slice(1));
+        if (!mayStay.has(name)) remove.push(...running);
+        else if (running.length === 0) {
+          if (eligible.has(name)) create.push(name);
+        } else remove.push(...running.slice(1));
       }
       for (const [node, pods] of byNode)
         if (!nodes.some((n) => n.metadata.name === node)) remove.push(...pods);
@@ -173,13 +184,9 @@ export class DaemonSetController {
   private async createPod(ds: DaemonSetObject, hash: string, node: string): Promise<void> {
     const template = ds.spec?.template;
     const spec = structuredClone(template?.spec ?? { containers: [] }) as NonNullable<PodObject['spec']>;
-    const tolerations = [...(spec.tolerations ?? [])];
-    for (const t of DAEMON_TOLERATIONS) {
-      if (!tolerations.some((x) => x.key === t.key && x.effect === t.effect)) tolerations.push(t);
-    }
-    spec.tolerations = tolerations;
-    // Bound directly: a daemon pod belongs on its node whether or not a scheduler runs.
-    spec.nodeName = node;
+    spec.tolerations = withDaemonTolerations(spec);
+    // Left to the default scheduler (upstream's ScheduleDaemonSetPods), pinned to its node by affinity.
+    spec.affinity = withNodeNameAffinity(spec.affinity, node);
     const pod: PodObject = {
       apiVersion: 'v1',
       kind: 'Pod',

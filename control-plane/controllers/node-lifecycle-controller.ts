@@ -6,6 +6,7 @@ import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
 import type { ControllerEntry } from './controller-context.js';
 import { timestamp } from './controller-ref.js';
+import { conditionTaintKeys, isConditionTaint } from './node-condition-taints.js';
 import { DEFAULT_ZONE_LIMITS, type ZoneLimits, ZoneTracker, zoneOf } from './node-zones.js';
 import type { PodObject } from './replicaset-controller.js';
 import { LEASES, NODES, PODS } from './resources.js';
@@ -36,6 +37,10 @@ function readyStatus(node: Node): string | undefined {
  * disrupted large zone (none in a small one), and not at all in a fully disrupted zone. When every
  * zone is fully disrupted (more likely the control plane's network than every node) the NoExecute
  * taints come off and nothing is evicted.
+ *
+ * Apart from eviction, the NoSchedule taints of upstream's TaintNodesByCondition follow the node's
+ * conditions (not-ready, unreachable, memory/disk/pid pressure, network-unavailable) and
+ * spec.unschedulable; taints the controller does not own are left alone.
  */
 export class NodeLifecycleController {
   /** Per node: the last heartbeat seen and the local time it was first seen. */
@@ -136,17 +141,18 @@ export class NodeLifecycleController {
     const keep = (key: string, effect: 'NoExecute' | 'NoSchedule'): Taint =>
       existing.find((t) => t.key === key && t.effect === effect) ??
       (effect === 'NoExecute' ? { key, effect, timeAdded: at } : { key, effect });
+    // TaintNodesByCondition: NoSchedule taints follow the conditions and spec.unschedulable as they are.
+    for (const key of conditionTaintKeys(node)) wanted.push(keep(key, 'NoSchedule'));
     const key = status === 'Unknown' ? UNREACHABLE_TAINT : status === 'False' ? NOT_READY_TAINT : undefined;
-    const ours = (t: Taint) => t.key === UNREACHABLE_TAINT || t.key === NOT_READY_TAINT;
-    if (key) {
-      wanted.push(keep(key, 'NoSchedule'));
-      const tainted = existing.some((t) => ours(t) && t.effect === 'NoExecute');
-      if (this.noExecuteAllowed(node)) {
-        // Swapping not-ready for unreachable (or back) is free; a new NoExecute taint takes the zone's token.
-        const token = tainted ? true : this.d.zones.takeTaintToken(zoneOf(node), now);
-        if (token === true) wanted.push(keep(key, 'NoExecute'));
-        else if (Number.isFinite(token)) this.d.queue.addAfter(node.metadata.name ?? '', token + 10);
-      }
+    const eviction = (t: Taint) =>
+      t.effect === 'NoExecute' && (t.key === UNREACHABLE_TAINT || t.key === NOT_READY_TAINT);
+    const ours = (t: Taint) => eviction(t) || isConditionTaint(t);
+    if (key && this.noExecuteAllowed(node)) {
+      // Swapping not-ready for unreachable (or back) is free; a new NoExecute taint takes the zone's token.
+      const tainted = existing.some(eviction);
+      const token = tainted ? true : this.d.zones.takeTaintToken(zoneOf(node), now);
+      if (token === true) wanted.push(keep(key, 'NoExecute'));
+      else if (Number.isFinite(token)) this.d.queue.addAfter(node.metadata.name ?? '', token + 10);
     }
     const next = [...existing.filter((t) => !ours(t)), ...wanted];
     const same =
