@@ -10,6 +10,7 @@ import {
 } from '../../../control-plane/controllers/controller-manager.js';
 import { jobEntry } from '../../../control-plane/controllers/job-controller.js';
 import { nodeLifecycleEntry } from '../../../control-plane/controllers/node-lifecycle-controller.js';
+import { startScheduler } from '../../../control-plane/scheduler/run.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 export const res = (plural: string, group = '') => {
@@ -175,6 +176,11 @@ export interface Cluster {
   kubelet: FakeKubelet;
   /** Stops the in-process controller-manager and starts a fresh one (empty caches, no memory). */
   restartControllers(): Promise<void>;
+  /**
+   * Runs the default scheduler in this process until the returned function is called (or the
+   * cluster stops). Off by default: most controller tests expect their pods to stay unbound.
+   */
+  startScheduler(): () => Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -208,6 +214,7 @@ export async function startCluster(controllers: string[] = ['*']): Promise<Clust
   let running = start();
   const kubelet = new FakeKubelet(api);
   await kubelet.start();
+  const schedulers = new Set<() => Promise<void>>();
   return {
     server,
     api,
@@ -218,7 +225,21 @@ export async function startCluster(controllers: string[] = ['*']): Promise<Clust
       abort = new AbortController();
       running = start();
     },
+    startScheduler() {
+      const stop = new AbortController();
+      const run = startScheduler({ api, log, signal: stop.signal }).catch((e) => {
+        if (!stop.signal.aborted) process.stderr.write(`scheduler failed: ${String(e)}\n`);
+      });
+      const halt = async (): Promise<void> => {
+        schedulers.delete(halt);
+        stop.abort();
+        await run;
+      };
+      schedulers.add(halt);
+      return halt;
+    },
     async stop() {
+      for (const halt of [...schedulers]) await halt();
       kubelet.close();
       abort.abort();
       await running.catch(() => {});

@@ -302,18 +302,30 @@ describe('job controller', () => {
 const LEASES = res('leases', 'coordination.k8s.io');
 const now = () => new Date().toISOString();
 
-async function hollowNode(name: string, labels: Record<string, string> = {}): Promise<void> {
+type Condition = { type: string; status: string; reason?: string };
+const RESOURCES_OF_NODE = { cpu: '4', memory: '8Gi', pods: '110' };
+
+/** Writes the node's conditions (Ready True unless given), retrying on conflicts with other writers. */
+async function setConditions(name: string, conditions: Condition[] = []): Promise<void> {
   const t = now().replace(/\.\d+Z$/, 'Z');
-  await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
-  // Other controllers (IPAM) write the node too: on a conflict, try again on the latest version.
-  const ready = [
-    { type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: t, lastTransitionTime: t },
-  ];
+  const all = [
+    ...(conditions.some((x) => x.type === 'Ready')
+      ? []
+      : [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }]),
+    ...conditions,
+  ].map((x) => ({ ...x, lastHeartbeatTime: t, lastTransitionTime: t }));
   await until(async () => {
     const node = await c.api.get(res('nodes'), name);
-    await c.api.updateStatus(res('nodes'), { ...node, status: { conditions: ready } });
+    const status = { conditions: all, capacity: RESOURCES_OF_NODE, allocatable: RESOURCES_OF_NODE };
+    await c.api.updateStatus(res('nodes'), { ...node, status });
     return true;
   }, `status of node ${name}`);
+}
+
+async function hollowNode(name: string, labels: Record<string, string> = {}): Promise<void> {
+  await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } });
+  // Other controllers (IPAM) write the node too: setConditions retries on the latest version.
+  await setConditions(name);
   await c.api.create(
     LEASES,
     {
@@ -391,6 +403,80 @@ describe('node lifecycle controller', () => {
   });
 });
 
+type TaintedNode = KubeObject & {
+  spec?: { unschedulable?: boolean; taints?: { key: string; effect: string; value?: string }[] };
+};
+
+/** The node's taints as sorted `key:effect` strings. */
+async function taintsOf(name: string): Promise<string[]> {
+  const n = await c.api.get<TaintedNode>(res('nodes'), name);
+  return (n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
+}
+
+describe('node lifecycle controller: taints by condition', () => {
+  it('adds and removes the NoSchedule condition taints as conditions and cordoning change', async () => {
+    await hollowNode('cond-1');
+    const heartbeat = setInterval(() => void renew('cond-1').catch(() => {}), 500);
+    const has = (want: string[]) => async () => {
+      const got = await taintsOf('cond-1');
+      return got.join() === [...want].sort().join() ? got : undefined;
+    };
+    try {
+      // A taint someone else owns, which the controller must leave alone throughout.
+      await until(async () => {
+        const n = await c.api.get<TaintedNode>(res('nodes'), 'cond-1');
+        const taints = [...(n.spec?.taints ?? []), { key: 'dedicated', value: 'db', effect: 'NoSchedule' }];
+        await c.api.update(res('nodes'), { ...n, spec: { ...(n.spec ?? {}), taints } });
+        return true;
+      }, 'foreign taint');
+      await setConditions('cond-1', [
+        { type: 'MemoryPressure', status: 'True' },
+        { type: 'DiskPressure', status: 'True' },
+        { type: 'PIDPressure', status: 'False' },
+        { type: 'NetworkUnavailable', status: 'False' },
+      ]);
+      await until(
+        has([
+          'dedicated:NoSchedule',
+          'node.kubernetes.io/memory-pressure:NoSchedule',
+          'node.kubernetes.io/disk-pressure:NoSchedule',
+        ]),
+        'memory and disk pressure taints',
+      );
+      await setConditions('cond-1', [
+        { type: 'MemoryPressure', status: 'False' },
+        { type: 'DiskPressure', status: 'False' },
+        { type: 'PIDPressure', status: 'True' },
+        { type: 'NetworkUnavailable', status: 'True' },
+      ]);
+      await until(
+        has([
+          'dedicated:NoSchedule',
+          'node.kubernetes.io/pid-pressure:NoSchedule',
+          'node.kubernetes.io/network-unavailable:NoSchedule',
+        ]),
+        'pid pressure and network taints replace the memory and disk ones',
+      );
+      await setConditions('cond-1', [{ type: 'Ready', status: 'False', reason: 'KubeletNotReady' }]);
+      const notReady = await until(async () => {
+        const got = await taintsOf('cond-1');
+        return got.includes('node.kubernetes.io/not-ready:NoSchedule') ? got : undefined;
+      }, 'not-ready taint');
+      expect(notReady).toContain('dedicated:NoSchedule');
+      expect(notReady).not.toContain('node.kubernetes.io/pid-pressure:NoSchedule');
+
+      await setConditions('cond-1', []);
+      await until(has(['dedicated:NoSchedule']), 'condition taints gone on a healthy node');
+      await c.api.patch(res('nodes'), 'cond-1', { spec: { unschedulable: true } }, 'merge');
+      await until(has(['dedicated:NoSchedule', 'node.kubernetes.io/unschedulable:NoSchedule']), 'cordoned');
+      await c.api.patch(res('nodes'), 'cond-1', { spec: { unschedulable: false } }, 'merge');
+      await until(has(['dedicated:NoSchedule']), 'uncordoned');
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+});
+
 describe('node IPAM controller', () => {
   it('gives every node its own /24 from the cluster CIDR', async () => {
     await c.api.create(res('nodes'), { apiVersion: 'v1', kind: 'Node', metadata: { name: 'ipam-1' } });
@@ -410,6 +496,14 @@ describe('daemonset controller', () => {
   type DS = KubeObject & {
     status?: { desiredNumberScheduled?: number; updatedNumberScheduled?: number; numberAvailable?: number };
   };
+  // Daemon pods are bound by the default scheduler, as upstream: run one for these tests only.
+  let stopScheduler: (() => Promise<void>) | undefined;
+  beforeAll(() => {
+    stopScheduler = c.startScheduler();
+  });
+  afterAll(async () => {
+    await stopScheduler?.();
+  });
 
   it('runs one pod per matching node, follows node labels and rolls out', async () => {
     await hollowNode('ds-1', { role: 'edge' });
@@ -481,6 +575,96 @@ describe('daemonset controller', () => {
         );
         return live.length === 2 && live.every((p) => p.spec?.containers[0].image === 'busybox');
       }, 'pods back on busybox');
+    } finally {
+      clearInterval(heartbeat);
+    }
+  });
+
+  it('creates pods unbound, pinned by node affinity; the scheduler binds them to tainted nodes they tolerate', async () => {
+    await hollowNode('ds-3', { role: 'infra' });
+    const heartbeat = setInterval(() => void renew('ds-3').catch(() => {}), 500);
+    try {
+      await setConditions('ds-3', [{ type: 'MemoryPressure', status: 'True' }]);
+      await c.api.patch(res('nodes'), 'ds-3', { spec: { unschedulable: true } }, 'merge');
+      await until(async () => {
+        const t = await taintsOf('ds-3');
+        return (
+          t.includes('node.kubernetes.io/memory-pressure:NoSchedule') &&
+          t.includes('node.kubernetes.io/unschedulable:NoSchedule')
+        );
+      }, 'condition taints on ds-3');
+      // An ordinary pod for the same node stays pending: the taints are real for the scheduler.
+      await c.api.create(
+        res('pods'),
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'not-a-daemon' },
+          spec: { nodeSelector: { role: 'infra' }, containers: [{ name: 'app', image: 'busybox' }] },
+        } as KubeObject,
+        { namespace: 'default' },
+      );
+      const preferred = [
+        { weight: 1, preference: { matchExpressions: [{ key: 'ssd', operator: 'Exists' }] } },
+      ];
+      const required = {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'role', operator: 'In', values: ['infra'] }] }],
+      };
+      await c.api.create(
+        DAEMON_SETS,
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          metadata: { name: 'infra' },
+          spec: {
+            selector: { matchLabels: { app: 'infra' } },
+            template: {
+              metadata: { labels: { app: 'infra' } },
+              spec: {
+                affinity: {
+                  nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: required,
+                    preferredDuringSchedulingIgnoredDuringExecution: preferred,
+                  },
+                },
+                containers: [{ name: 'app', image: 'busybox' }],
+              },
+            },
+          },
+        } as KubeObject,
+        { namespace: 'default' },
+      );
+      const [pod] = await until(async () => {
+        const pods = await podsOf(c.api, 'default', 'app=infra');
+        return pods.length === 1 && pods[0].spec?.nodeName === 'ds-3' ? pods : undefined;
+      }, 'daemon pod bound to ds-3');
+      expect(pod.spec?.affinity?.nodeAffinity).toEqual({
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['ds-3'] }] }],
+        },
+        preferredDuringSchedulingIgnoredDuringExecution: preferred,
+      });
+      const tolerated = (pod.spec?.tolerations ?? []).map((t) => `${t.key}:${t.effect}`);
+      for (const key of ['memory-pressure', 'unschedulable', 'disk-pressure', 'pid-pressure']) {
+        expect(tolerated).toContain(`node.kubernetes.io/${key}:NoSchedule`);
+      }
+      // Bound by the scheduler (a Binding and its event), not created with spec.nodeName.
+      await until(async () => {
+        const events = await c.api.list<KubeObject & { reason?: string; involvedObject?: { name?: string } }>(
+          res('events'),
+          { namespace: 'default' },
+        );
+        return events.items.some(
+          (e) => e.reason === 'Scheduled' && e.involvedObject?.name === pod.metadata.name,
+        );
+      }, 'Scheduled event of the daemon pod');
+      await until(async () => {
+        const ds = await c.api.get<DS>(DAEMON_SETS, 'infra', { namespace: 'default' });
+        return ds.status?.desiredNumberScheduled === 1 && ds.status.numberAvailable === 1;
+      }, 'daemonset status');
+      const stray = await c.api.get<PodObject>(res('pods'), 'not-a-daemon', { namespace: 'default' });
+      expect(stray.spec?.nodeName).toBeUndefined();
+      await c.api.delete(res('pods'), 'not-a-daemon', { namespace: 'default', gracePeriodSeconds: 0 });
     } finally {
       clearInterval(heartbeat);
     }
