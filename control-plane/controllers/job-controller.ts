@@ -9,6 +9,17 @@ import type { ControllerEntry } from './controller-context.js';
 import { controllerRefOf, controllerRefTo, timestamp } from './controller-ref.js';
 import { Expectations } from './expectations.js';
 import { OWNER_UID_INDEX } from './informer-factory.js';
+import {
+  failureTime,
+  hasBackoffLimitPerIndex,
+  INDEX_FAILURE_COUNT_ANNOTATION,
+  INDEX_IGNORED_FAILURE_COUNT_ANNOTATION,
+  isIndexFailed,
+  isPodFailed,
+  lastFailedPodPerIndex,
+  matchFailedPod,
+  nextIndexFailureCounts,
+} from './job-index-failures.js';
 import { enqueueControllersOfPods, enqueueOwners } from './owned-pod-events.js';
 import { PodControl } from './pod-control.js';
 import { podsToDelete } from './pod-ranking.js';
@@ -130,11 +141,31 @@ export class JobController {
         if (isIndexed(job) && index !== undefined && index < (job.spec?.completions ?? 0))
           doneIndexes.add(index);
         counted = true;
-      } else if (phase === 'Failed' || pod.metadata.deletionTimestamp) {
+      } else if (isPodFailed(pod)) {
+        const match = matchFailedPod(job, pod);
+        if (!match.countFailed) {
+          // Ignored by the pod failure policy: nothing to count, the finalizer just goes.
+          await this.releasePod(pod);
+          continue;
+        }
+        if (match.failJobMessage && !condition(status, 'FailureTarget')) {
+          // Recorded with the count, so the reason survives the pod's finalizer going.
+          setTrue(status, 'FailureTarget', 'PodFailurePolicy', match.failJobMessage, nowText);
+        }
         uncounted.failed.add(uid);
         status.failed = (status.failed ?? 0) + 1;
         counted = true;
       }
+    }
+    const failedIndexes = parseIndexes(status.failedIndexes);
+    if (hasBackoffLimitPerIndex(job)) {
+      const completions = job.spec?.completions ?? 0;
+      for (const pod of pods) {
+        const index = indexOf(pod);
+        if (index === undefined || index >= completions || doneIndexes.has(index)) continue;
+        if (isIndexFailed(job, pod)) failedIndexes.add(index);
+      }
+      status.failedIndexes = formatIndexes(failedIndexes);
     }
     if (isIndexed(job)) {
       // An index that succeeded twice counts once.
@@ -163,7 +194,7 @@ export class JobController {
     const failed = status.failed ?? 0;
 
     if (!job.spec?.suspend && !status.startTime) status.startTime = nowText;
-    const failure = this.failureReason(job, status, failed, now);
+    const failure = this.failureReason(job, status, failed, now, doneIndexes, failedIndexes);
     const completions = job.spec?.completions;
     const complete =
       completions === undefined || completions === null
@@ -194,7 +225,7 @@ export class JobController {
       let error: unknown;
       if (this.d.expectations.satisfied(key)) {
         try {
-          await this.manage(key, job, active, succeeded, failed, now, doneIndexes);
+          await this.manage(key, job, pods, active, { succeeded, failed, now, doneIndexes, failedIndexes });
         } catch (e) {
           error = e;
         }
@@ -215,7 +246,11 @@ export class JobController {
     status: JobStatus,
     failed: number,
     now: number,
+    doneIndexes: Set<number>,
+    failedIndexes: Set<number>,
   ): { reason: string; message: string } | undefined {
+    const target = condition(status, 'FailureTarget');
+    if (target) return { reason: target.reason ?? 'PodFailurePolicy', message: target.message ?? '' };
     if (failed > (job.spec?.backoffLimit ?? 6)) {
       return { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     }
@@ -224,26 +259,45 @@ export class JobController {
     if (deadline !== undefined && !Number.isNaN(start) && now - start >= deadline * 1000) {
       return { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
     }
+    if (hasBackoffLimitPerIndex(job)) {
+      const max = job.spec?.maxFailedIndexes;
+      if (max !== undefined && max !== null && failedIndexes.size > max) {
+        return {
+          reason: 'MaxFailedIndexesExceeded',
+          message: 'Job has exceeded the specified maximal number of failed indexes',
+        };
+      }
+      if (failedIndexes.size > 0 && failedIndexes.size + doneIndexes.size >= (job.spec?.completions ?? 0)) {
+        return { reason: 'FailedIndexes', message: 'Job has failed indexes' };
+      }
+    }
     return undefined;
   }
 
   private async manage(
     key: string,
     job: JobObject,
+    pods: PodObject[],
     active: PodObject[],
-    succeeded: number,
-    failed: number,
-    now: number,
-    doneIndexes: Set<number>,
+    st: {
+      succeeded: number;
+      failed: number;
+      now: number;
+      doneIndexes: Set<number>;
+      failedIndexes: Set<number>;
+    },
   ): Promise<void> {
-    const indexes: number[] = [];
+    const { doneIndexes, failedIndexes, now } = st;
+    const creations: PodCreation[] = [];
+    let diff: number;
     if (isIndexed(job)) {
-      // One pod per index: duplicates and pods of finished indexes go; missing indexes come.
+      // One pod per index: duplicates and pods of finished or failed indexes go; missing indexes come.
+      const completions = job.spec?.completions ?? 0;
       const seen = new Set<number>();
       const extra: PodObject[] = [];
       for (const pod of active) {
         const i = indexOf(pod);
-        if (i === undefined || seen.has(i) || doneIndexes.has(i) || i >= (job.spec?.completions ?? 0))
+        if (i === undefined || seen.has(i) || doneIndexes.has(i) || failedIndexes.has(i) || i >= completions)
           extra.push(pod);
         else seen.add(i);
       }
@@ -252,46 +306,70 @@ export class JobController {
         return;
       }
       const room = job.spec?.suspend ? 0 : (job.spec?.parallelism ?? 1) - active.length;
-      for (let i = 0; i < (job.spec?.completions ?? 0) && indexes.length < room; i++) {
-        if (!seen.has(i) && !doneIndexes.has(i)) indexes.push(i);
+      const perIndex = hasBackoffLimitPerIndex(job);
+      const lastFailed = perIndex ? lastFailedPodPerIndex(pods, indexOf) : new Map<number, PodObject>();
+      let wait = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < completions && creations.length < room; i++) {
+        if (seen.has(i) || doneIndexes.has(i) || failedIndexes.has(i)) continue;
+        if (!perIndex) {
+          creations.push({ index: i });
+          continue;
+        }
+        // Each index backs off on its own failures.
+        const replaced = lastFailed.get(i);
+        const counts = nextIndexFailureCounts(job, replaced);
+        const failures = counts.failures + counts.ignored;
+        const left = replaced
+          ? failureTime(replaced) +
+            failureBackoffMs(failures, this.d.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS) -
+            now
+          : 0;
+        if (left > 0) wait = Math.min(wait, left);
+        else creations.push({ index: i, counts });
       }
-    }
-    const diff = isIndexed(job) ? indexes.length : wantedActive(job, succeeded) - active.length;
-    if (diff < 0) {
-      await this.deletePods(job, podsToDelete(active, -diff));
-      return;
+      if (perIndex && Number.isFinite(wait)) this.d.queue.addAfter(key, wait);
+      diff = creations.length;
+      if (!perIndex && diff > 0) {
+        const left = this.backoffRemaining(pods, st.failed, now);
+        if (left > 0) {
+          this.d.queue.addAfter(key, left);
+          return;
+        }
+      }
+    } else {
+      diff = wantedActive(job, st.succeeded) - active.length;
+      if (diff < 0) {
+        await this.deletePods(job, podsToDelete(active, -diff));
+        return;
+      }
+      // After failures, new pods wait for the back-off since the last failure.
+      const left = diff > 0 ? this.backoffRemaining(pods, st.failed, now) : 0;
+      if (left > 0) {
+        this.d.queue.addAfter(key, left);
+        return;
+      }
+      for (let i = 0; i < diff; i++) creations.push({});
     }
     if (diff <= 0) return;
-    // After failures, new pods wait for the back-off since the last failure.
-    const wait = this.backoffRemaining(job, failed, now);
-    if (wait > 0) {
-      this.d.queue.addAfter(key, wait);
-      return;
-    }
     this.d.expectations.expectCreations(key, diff);
     let next = 0;
-    const result = await slowStartBatch(diff, 1, () => this.createPod(job, indexes[next++]));
+    const result = await slowStartBatch(diff, 1, () => this.createPod(job, creations[next++] ?? {}));
     for (let i = result.succeeded; i < diff; i++) this.d.expectations.creationObserved(key);
     if (result.error) throw result.error;
   }
 
-  private backoffRemaining(job: JobObject, failed: number, now: number): number {
+  private backoffRemaining(pods: PodObject[], failed: number, now: number): number {
     if (failed === 0) return 0;
     let last = 0;
-    for (const pod of this.d.pods.byIndex(OWNER_UID_INDEX, job.metadata.uid ?? '')) {
-      if (pod.status?.phase !== 'Failed') continue;
-      for (const cs of pod.status.containerStatuses ?? []) {
-        const t = Date.parse(cs.state?.terminated?.finishedAt ?? '');
-        if (!Number.isNaN(t)) last = Math.max(last, t);
-      }
-      const c = Date.parse(pod.metadata.creationTimestamp ?? '');
-      if (!Number.isNaN(c)) last = Math.max(last, c);
+    for (const pod of pods) {
+      if (pod.status?.phase === 'Failed') last = Math.max(last, failureTime(pod));
     }
     if (last === 0) return 0;
     return last + failureBackoffMs(failed, this.d.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS) - now;
   }
 
-  private async createPod(job: JobObject, index?: number): Promise<void> {
+  private async createPod(job: JobObject, creation: PodCreation): Promise<void> {
+    const { index, counts } = creation;
     const template = job.spec?.template;
     const spec = structuredClone(template?.spec ?? { containers: [] }) as NonNullable<PodObject['spec']>;
     const annotations: Record<string, string> = { ...(template?.metadata?.annotations ?? {}) };
@@ -299,6 +377,10 @@ export class JobController {
     if (index !== undefined) {
       annotations[COMPLETION_INDEX_ANNOTATION] = String(index);
       labels[COMPLETION_INDEX_ANNOTATION] = String(index);
+      if (counts) {
+        annotations[INDEX_FAILURE_COUNT_ANNOTATION] = String(counts.failures);
+        if (counts.ignored > 0) annotations[INDEX_IGNORED_FAILURE_COUNT_ANNOTATION] = String(counts.ignored);
+      }
       spec.hostname ??= `${job.metadata.name}-${index}`;
       const env = {
         name: 'JOB_COMPLETION_INDEX',
@@ -380,6 +462,12 @@ export class JobController {
       if (!isStatusError(e, 'NotFound')) throw e;
     }
   }
+}
+
+interface PodCreation {
+  index?: number;
+  /** The per-index failure annotations (backoffLimitPerIndex). */
+  counts?: { failures: number; ignored: number };
 }
 
 function setTrue(status: JobStatus, type: string, reason: string, message: string, now: string): void {
