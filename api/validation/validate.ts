@@ -15,7 +15,12 @@ import {
   validateSecretUpdate,
 } from './config-data.js';
 import { validateEndpointSlice, validateEndpointSliceUpdate, validateEndpoints } from './endpoints.js';
-import { validateCoreEvent, validateEventsEvent } from './events.js';
+import {
+  validateCoreEvent,
+  validateEventsEvent,
+  validateEventsEventLegacy,
+  validateEventsEventUpdate,
+} from './events.js';
 import { validateCronJob, validateJob, validateJobUpdate } from './jobs.js';
 import {
   dns1035Name,
@@ -62,6 +67,8 @@ type UpdateCheck = (next: any, old: any) => FieldError[];
 interface KindRules {
   name?: NameRule;
   create?: Check;
+  /** The new object's own rules on update, where they are not the create rules. */
+  updateOwn?: Check;
   update?: UpdateCheck;
 }
 
@@ -73,6 +80,7 @@ const RULES: Record<string, KindRules> = {
   '/Endpoints': { create: validateEndpoints },
   '/ConfigMap': { create: validateConfigMap, update: validateConfigMapUpdate },
   '/Secret': { create: validateSecret, update: validateSecretUpdate },
+  // Core Events keep the same rules on update (old clients rewrite any field); see events.ts.
   '/Event': { create: validateCoreEvent },
   '/LimitRange': { create: validateLimitRange },
   '/ResourceQuota': { create: validateResourceQuota },
@@ -86,7 +94,11 @@ const RULES: Record<string, KindRules> = {
   'batch/CronJob': { create: validateCronJob },
   'discovery.k8s.io/EndpointSlice': { create: validateEndpointSlice, update: validateEndpointSliceUpdate },
   'coordination.k8s.io/Lease': { create: validateLease },
-  'events.k8s.io/Event': { create: validateEventsEvent },
+  'events.k8s.io/Event': {
+    create: validateEventsEvent,
+    updateOwn: validateEventsEventLegacy,
+    update: validateEventsEventUpdate,
+  },
   'scheduling.k8s.io/PriorityClass': { create: validatePriorityClass, update: validatePriorityClassUpdate },
 };
 
@@ -119,6 +131,7 @@ function merge(...lists: FieldError[][]): FieldError[] {
 function validateObject(
   gvk: GroupVersionKind,
   obj: KubeObject,
+  updating: boolean,
 ): { errors: FieldError[]; malformed: boolean } {
   const schema = schemaCheck(gvk.group, gvk.version, gvk.kind, obj);
   // Wrongly typed input would only confuse the semantic checks, as a decode error stops upstream.
@@ -128,7 +141,8 @@ function validateObject(
     namespaced: isNamespaced(gvk),
     nameRule: rules.name ?? subdomainName,
   });
-  const specific = rules.create?.(obj) ?? [];
+  const own = updating ? (rules.updateOwn ?? rules.create) : rules.create;
+  const specific = own?.(obj) ?? [];
   const reported = new Set([...meta, ...specific].map((e) => e.field));
   const soft = schema.soft.filter((e) => !reported.has(e.field));
   return { errors: merge(meta, specific, soft), malformed: false };
@@ -136,12 +150,12 @@ function validateObject(
 
 /** Every rule for a new object of this kind; an empty list means it may be stored. */
 export function validateCreate(gvk: GroupVersionKind, obj: KubeObject): FieldError[] {
-  return validateObject(gvk, obj).errors;
+  return validateObject(gvk, obj, false).errors;
 }
 
 /** The new object's own rules plus what may not change from the old one. */
 export function validateUpdate(gvk: GroupVersionKind, obj: KubeObject, old: KubeObject): FieldError[] {
-  const own = validateObject(gvk, obj);
+  const own = validateObject(gvk, obj, true);
   if (own.malformed) return own.errors;
   const meta = validateObjectMetaUpdate(obj.metadata, old.metadata);
   const specific = rulesFor(gvk).update?.(obj, old) ?? [];
