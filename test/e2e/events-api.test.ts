@@ -184,6 +184,97 @@ describe('events.k8s.io/v1 and core/v1 Events share one storage', () => {
     expect((await server.fetch('GET', `${EVENTS_PATH}/from-core-api`)).status).toBe(404);
   });
 
+  it('lets kubectl patch the series and labels of a core-created Event through events.k8s.io', async () => {
+    ok(await kubectl(['create', '-f', '-'], coreEvent('patched-via-events', 'pulled once')));
+    // Upstream validates events.k8s.io updates by what changed, not by the create rules this
+    // event (no eventTime, no reporting fields, deprecated fields set) would fail.
+    const series = { count: 2, lastObservedTime: '2026-11-25T13:10:00.000000Z' };
+    const patched = JSON.parse(
+      ok(
+        await kubectl([
+          'patch',
+          'events.v1.events.k8s.io',
+          'patched-via-events',
+          '-p',
+          JSON.stringify({ series, metadata: { labels: { seen: 'again' } } }),
+          '-o',
+          'json',
+        ]),
+      ),
+    );
+    expect(patched).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      series,
+      note: 'pulled once',
+      deprecatedCount: 2,
+      metadata: { labels: { seen: 'again' } },
+    });
+    ok(await kubectl(['label', 'events.v1.events.k8s.io', 'patched-via-events', 'by=kubectl-label']));
+    const core = JSON.parse(ok(await kubectl(['get', 'events', 'patched-via-events', '-o', 'json'])));
+    expect(core).toMatchObject({
+      series,
+      message: 'pulled once',
+      count: 2,
+      source: { component: 'kubelet', host: 'n1' },
+      metadata: { labels: { seen: 'again', by: 'kubectl-label' } },
+    });
+  });
+
+  it('refuses an events.k8s.io change to what an event says happened, with the field named', async () => {
+    const res = await kubectl([
+      'patch',
+      'events.v1.events.k8s.io',
+      'patched-via-events',
+      '-p',
+      JSON.stringify({ reason: 'Rewritten', note: 'a different story' }),
+    ]);
+    expect(res.code, res.stdout).not.toBe(0);
+    expect(res.stderr).toContain('The Event "patched-via-events" is invalid');
+    expect(res.stderr).toContain('reason: Invalid value: "Rewritten": field is immutable');
+    expect(res.stderr).toContain('note: Invalid value: "a different story": field is immutable');
+
+    const raw = await server.fetch(
+      'PATCH',
+      `${EVENTS_PATH}/patched-via-events`,
+      { deprecatedCount: 7 },
+      { 'content-type': 'application/merge-patch+json' },
+    );
+    expect(raw.status, raw.text).toBe(422);
+    expect(raw.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'Invalid',
+      details: {
+        group: 'events.k8s.io',
+        kind: 'Event',
+        causes: [{ field: 'deprecatedCount', reason: 'FieldValueInvalid' }],
+      },
+    });
+
+    // Core clients may still rewrite the same event, as old recorders do.
+    ok(await kubectl(['patch', 'events', 'patched-via-events', '-p', '{"reason":"Rewritten","count":3}']));
+    const viaEvents = (await server.fetch('GET', `${EVENTS_PATH}/patched-via-events`)).json();
+    expect(viaEvents).toMatchObject({ reason: 'Rewritten', deprecatedCount: 3, note: 'pulled once' });
+    ok(await kubectl(['delete', 'events', 'patched-via-events']));
+  });
+
+  it('refuses an events.k8s.io create that carries the deprecated core fields', async () => {
+    const manifest = JSON.stringify({
+      ...newEvent('deprecated-fields', 'counted the old way'),
+      deprecatedCount: 3,
+      deprecatedSource: { component: 'kubelet' },
+    });
+    const res = await kubectl(['create', '-f', '-'], manifest);
+    expect(res.code, res.stdout).not.toBe(0);
+    expect(res.stderr).toContain('The Event "deprecated-fields" is invalid');
+    expect(res.stderr).toContain('deprecatedCount: Invalid value: "": needs to be unset');
+    expect(res.stderr).toContain('deprecatedSource: Invalid value: "": needs to be unset');
+    expect((await server.fetch('GET', `${CORE_PATH}/deprecated-fields`)).status).toBe(404);
+
+    // The same event without them is stored.
+    ok(await kubectl(['create', '-f', '-'], JSON.stringify(newEvent('deprecated-fields', 'counted anew'))));
+    ok(await kubectl(['delete', 'events.v1.events.k8s.io', 'deprecated-fields']));
+  });
+
   it('streams a core-created Event to events.k8s.io watchers converted, and to core watchers as is', async () => {
     const rv = (await server.fetch('GET', EVENTS_PATH)).json().metadata.resourceVersion as string;
     const watch = (path: string) =>
