@@ -116,6 +116,7 @@ export class JobController {
       for (const pod of pods) await this.releasePod(pod);
       if (status.uncountedTerminatedPods) delete status.uncountedTerminatedPods;
       status.active = 0;
+      status.terminating = pods.filter(isTerminating).length;
       status.ready = 0;
       await this.writeStatus(job, status);
       await this.expireFinished(job, now);
@@ -202,6 +203,7 @@ export class JobController {
         : succeeded >= completions;
     if (failure) {
       await this.deletePods(job, active);
+      status.terminating = pods.filter(isTerminating).length + active.length;
       setTrue(status, 'FailureTarget', failure.reason, failure.message, nowText);
       setTrue(status, 'Failed', failure.reason, failure.message, nowText);
       status.active = 0;
@@ -209,6 +211,7 @@ export class JobController {
       this.d.events.event(job, 'Warning', failure.reason, failure.message);
     } else if (complete) {
       await this.deletePods(job, active);
+      status.terminating = pods.filter(isTerminating).length + active.length;
       setTrue(
         status,
         'SuccessCriteriaMet',
@@ -231,6 +234,7 @@ export class JobController {
         }
       }
       status.active = active.length;
+      status.terminating = pods.filter(isTerminating).length;
       status.ready = active.filter(isPodReady).length;
       await this.writeStatus(job, status);
       this.requeueForDeadline(key, job, status, now);
@@ -289,6 +293,10 @@ export class JobController {
   ): Promise<void> {
     const { doneIndexes, failedIndexes, now } = st;
     const creations: PodCreation[] = [];
+    // podReplacementPolicy Failed (the default with a podFailurePolicy): a pod being deleted is
+    // replaced only once it is terminal or gone.
+    const waitTerminating = job.spec?.podReplacementPolicy === 'Failed';
+    const terminating = waitTerminating ? pods.filter(isTerminating) : [];
     let diff: number;
     if (isIndexed(job)) {
       // One pod per index: duplicates and pods of finished or failed indexes go; missing indexes come.
@@ -301,11 +309,15 @@ export class JobController {
           extra.push(pod);
         else seen.add(i);
       }
+      for (const pod of terminating) {
+        const i = indexOf(pod);
+        if (i !== undefined) seen.add(i);
+      }
       if (extra.length > 0) {
         await this.deletePods(job, extra);
         return;
       }
-      const room = job.spec?.suspend ? 0 : (job.spec?.parallelism ?? 1) - active.length;
+      const room = job.spec?.suspend ? 0 : (job.spec?.parallelism ?? 1) - active.length - terminating.length;
       const perIndex = hasBackoffLimitPerIndex(job);
       const lastFailed = perIndex ? lastFailedPodPerIndex(pods, indexOf) : new Map<number, PodObject>();
       let wait = Number.POSITIVE_INFINITY;
@@ -342,6 +354,7 @@ export class JobController {
         await this.deletePods(job, podsToDelete(active, -diff));
         return;
       }
+      diff = Math.max(0, diff - terminating.length);
       // After failures, new pods wait for the back-off since the last failure.
       const left = diff > 0 ? this.backoffRemaining(pods, st.failed, now) : 0;
       if (left > 0) {
@@ -462,6 +475,12 @@ export class JobController {
       if (!isStatusError(e, 'NotFound')) throw e;
     }
   }
+}
+
+/** Being deleted, not yet terminal. */
+function isTerminating(pod: PodObject): boolean {
+  const phase = pod.status?.phase;
+  return Boolean(pod.metadata.deletionTimestamp) && phase !== 'Succeeded' && phase !== 'Failed';
 }
 
 interface PodCreation {

@@ -349,3 +349,34 @@ describe('job controller with backoffLimitPerIndex', () => {
     expect(c.live()).toHaveLength(2);
   });
 });
+
+describe('job controller podReplacementPolicy', () => {
+  const terminate = (c: ReturnType<typeof cluster>) => {
+    const [pod] = c.live();
+    if (!pod) throw new Error('no live pod');
+    c.pods.set({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2024-01-01T00:00:00Z' } });
+    return pod;
+  };
+
+  it('Failed: a pod being deleted is replaced only once gone; status.terminating counts it', async () => {
+    const c = cluster({ parallelism: 1, completions: 2, podReplacementPolicy: 'Failed' });
+    await c.settle();
+    const pod = terminate(c);
+    await c.settle();
+    expect(c.live()).toHaveLength(0);
+    expect(c.job().status?.terminating).toBe(1);
+    c.pods.remove(`ns/${pod.metadata.name}`);
+    await c.settle();
+    expect(c.live()).toHaveLength(1);
+    expect(c.job().status?.terminating).toBe(0);
+  });
+
+  it('TerminatingOrFailed: the replacement comes at once', async () => {
+    const c = cluster({ parallelism: 1, completions: 2, podReplacementPolicy: 'TerminatingOrFailed' });
+    await c.settle();
+    terminate(c);
+    await c.settle();
+    expect(c.live()).toHaveLength(1);
+    expect(c.job().status?.terminating).toBe(1);
+  });
+});
