@@ -129,6 +129,9 @@ export class JobController {
       failed: new Set(status.uncountedTerminatedPods?.failed ?? []),
     };
     let counted = false;
+    // Once the job is decided (FailureTarget / SuccessCriteriaMet), the pods it deletes are not
+    // outcomes: they are let go uncounted, and the final condition waits until they are gone.
+    const deciding = Boolean(condition(status, 'FailureTarget') || condition(status, 'SuccessCriteriaMet'));
     const doneIndexes = parseIndexes(status.completedIndexes);
     for (const pod of pods) {
       const uid = pod.metadata.uid ?? '';
@@ -142,6 +145,8 @@ export class JobController {
         if (isIndexed(job) && index !== undefined && index < (job.spec?.completions ?? 0))
           doneIndexes.add(index);
         counted = true;
+      } else if (deciding && isTerminating(pod)) {
+        await this.releasePod(pod);
       } else if (isPodFailed(pod)) {
         const match = matchFailedPod(job, pod);
         if (!match.countFailed) {
@@ -195,35 +200,38 @@ export class JobController {
     const failed = status.failed ?? 0;
 
     if (!job.spec?.suspend && !status.startTime) status.startTime = nowText;
-    const failure = this.failureReason(job, status, failed, now, doneIndexes, failedIndexes);
+    const successMet = condition(status, 'SuccessCriteriaMet');
+    const failure = successMet
+      ? undefined
+      : this.failureReason(job, status, failed, now, doneIndexes, failedIndexes);
     const completions = job.spec?.completions;
     const complete =
-      completions === undefined || completions === null
+      Boolean(successMet) ||
+      (completions === undefined || completions === null
         ? succeeded > 0 && active.length === 0
-        : succeeded >= completions;
-    if (failure) {
+        : succeeded >= completions);
+    if (failure || complete) {
+      // As upstream since 1.31: the interim condition first, the terminal one once every pod
+      // the job deleted has terminated.
       await this.deletePods(job, active);
-      status.terminating = pods.filter(isTerminating).length + active.length;
-      setTrue(status, 'FailureTarget', failure.reason, failure.message, nowText);
-      setTrue(status, 'Failed', failure.reason, failure.message, nowText);
+      const terminating = pods.filter(isTerminating).length + active.length;
+      status.terminating = terminating;
       status.active = 0;
       status.ready = 0;
-      this.d.events.event(job, 'Warning', failure.reason, failure.message);
-    } else if (complete) {
-      await this.deletePods(job, active);
-      status.terminating = pods.filter(isTerminating).length + active.length;
-      setTrue(
-        status,
-        'SuccessCriteriaMet',
-        'CompletionsReached',
-        'Reached expected number of succeeded pods',
-        nowText,
-      );
-      setTrue(status, 'Complete', 'CompletionsReached', 'Reached expected number of succeeded pods', nowText);
-      status.completionTime = nowText;
-      status.active = 0;
-      status.ready = 0;
-      this.d.events.event(job, 'Normal', 'Completed', 'Job completed');
+      if (failure) setTrue(status, 'FailureTarget', failure.reason, failure.message, nowText);
+      else setTrue(status, 'SuccessCriteriaMet', 'CompletionsReached', COMPLETED_MESSAGE, nowText);
+      if (terminating > 0) {
+        await this.writeStatus(job, status);
+        return; // the pods' deletions bring us back
+      }
+      if (failure) {
+        setTrue(status, 'Failed', failure.reason, failure.message, nowText);
+        this.d.events.event(job, 'Warning', failure.reason, failure.message);
+      } else {
+        setTrue(status, 'Complete', 'CompletionsReached', COMPLETED_MESSAGE, nowText);
+        status.completionTime = nowText;
+        this.d.events.event(job, 'Normal', 'Completed', 'Job completed');
+      }
     } else {
       let error: unknown;
       if (this.d.expectations.satisfied(key)) {
@@ -476,6 +484,8 @@ export class JobController {
     }
   }
 }
+
+const COMPLETED_MESSAGE = 'Reached expected number of succeeded pods';
 
 /** Being deleted, not yet terminal. */
 function isTerminating(pod: PodObject): boolean {

@@ -1,7 +1,7 @@
 import type { JobSpec, PodFailurePolicy } from 'kubernetes-types/batch/v1.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../../api/object.js';
+import { type KubeObject, keyOf } from '../../../api/object.js';
 import {
   type ApiClient,
   type EventRecorder,
@@ -160,6 +160,7 @@ function cluster(spec: Partial<JobSpec>, backoffBaseMs = 0) {
     },
   });
   let n = 0;
+  const deletes: string[] = [];
   const events: string[] = [];
   const api = {
     create: async (_r: unknown, pod: PodObject) => {
@@ -172,13 +173,16 @@ function cluster(spec: Partial<JobSpec>, backoffBaseMs = 0) {
       pods.set(created);
       return created;
     },
+    // As the apiserver: a deleted pod goes once its last finalizer does.
     update: async (_r: unknown, obj: PodObject) => {
-      pods.set(obj);
+      if (obj.metadata.deletionTimestamp && !obj.metadata.finalizers?.length) pods.remove(keyOf(obj));
+      else pods.set(obj);
       return obj;
     },
     delete: async (_r: unknown, name: string) => {
       const pod = pods.list().find((p) => p.metadata.name === name);
       if (pod) pods.set({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+      deletes.push(name);
       return {};
     },
     updateStatus: async (_r: unknown, obj: KubeObject) => {
@@ -219,7 +223,7 @@ function cluster(spec: Partial<JobSpec>, backoffBaseMs = 0) {
   const job = () => jobs.get('ns/j') as JobObject;
   const live = () =>
     pods.list().filter((p) => p.status?.phase === 'Pending' && !p.metadata.deletionTimestamp);
-  return { settle, fail, job, live, pods, events, clock };
+  return { settle, fail, job, live, pods, events, clock, deletes };
 }
 
 const cond = (job: JobObject, type: string) => job.status?.conditions?.find((c) => c.type === type);
@@ -245,6 +249,28 @@ describe('job controller with a pod failure policy', () => {
     });
     expect(c.job().status?.failed).toBe(1);
     expect(c.live()).toHaveLength(0);
+  });
+
+  it('Failed waits, behind FailureTarget, until the pods the job deleted are gone', async () => {
+    const c = cluster({ completions: 4, podFailurePolicy: POLICY });
+    await c.settle();
+    const [victim, other] = c.live();
+    if (!victim || !other) throw new Error('two pods expected');
+    const held = {
+      ...other.metadata,
+      finalizers: [...(other.metadata.finalizers ?? []), 'example.com/hold'],
+    };
+    c.pods.set({ ...other, metadata: held });
+    c.fail(victim.metadata.name ?? '', 42);
+    await c.settle();
+    expect(c.deletes).toEqual([other.metadata.name]);
+    expect(cond(c.job(), 'FailureTarget')?.reason).toBe('PodFailurePolicy');
+    expect(cond(c.job(), 'Failed')).toBeUndefined();
+    expect(c.job().status).toMatchObject({ active: 0, terminating: 1, failed: 1 });
+    c.pods.remove(`ns/${other.metadata.name}`);
+    await c.settle();
+    expect(cond(c.job(), 'Failed')?.reason).toBe('PodFailurePolicy');
+    expect(c.job().status).toMatchObject({ terminating: 0, failed: 1 });
   });
 
   it('Ignore does not count the failure and replaces the pod; Count does', async () => {
@@ -354,7 +380,12 @@ describe('job controller podReplacementPolicy', () => {
   const terminate = (c: ReturnType<typeof cluster>) => {
     const [pod] = c.live();
     if (!pod) throw new Error('no live pod');
-    c.pods.set({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2024-01-01T00:00:00Z' } });
+    // Another finalizer holds the pod while it terminates.
+    const finalizers = [...(pod.metadata.finalizers ?? []), 'example.com/hold'];
+    c.pods.set({
+      ...pod,
+      metadata: { ...pod.metadata, finalizers, deletionTimestamp: '2024-01-01T00:00:00Z' },
+    });
     return pod;
   };
 
