@@ -6,6 +6,7 @@ import { CriClient } from '../shim/index.js';
 import { PodNetwork } from './cni/pod-network.js';
 import { createContainerInputs } from './container-inputs.js';
 import { GarbageCollector } from './gc/index.js';
+import { LogRotation } from './log-rotation.js';
 import { firstHostIPv4, readHostFacts } from './node-info.js';
 import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
 import { NodePressure } from './node-pressure.js';
@@ -31,6 +32,9 @@ export interface KubeletOptions {
   log: Logger;
   signal: AbortSignal;
   nodeName: string;
+  /** `--container-log-max-size` in bytes (default 10Mi) and `--container-log-max-files` (default 5). */
+  containerLogMaxSizeBytes?: number;
+  containerLogMaxFiles?: number;
   /** `--max-parallel-image-pulls`. Default 3. */
   maxParallelImagePulls?: number;
   /** How many pod sandboxes may start at once. Default 4. */
@@ -223,6 +227,12 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       }),
       pods.run(opts.signal),
       gc.run(opts.signal),
+      new LogRotation({
+        cri,
+        log,
+        maxSizeBytes: opts.containerLogMaxSizeBytes,
+        maxFiles: opts.containerLogMaxFiles,
+      }).run(opts.signal),
       networkDone,
     ]);
   } finally {

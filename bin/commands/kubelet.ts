@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
+import { parseQuantity } from '../../api/quantity.js';
 import { DEFAULT_CRI_ENDPOINT } from '../../shim/endpoint.js';
 import { rootLogger } from '../logger.js';
 
@@ -14,6 +15,8 @@ export interface KubeletFlags {
   rootDir: string;
   cgroupRoot?: string;
   podManifestPath?: string;
+  containerLogMaxSize: string;
+  containerLogMaxFiles: string;
   cgroupDriver: string;
   address: string;
   port: string;
@@ -116,6 +119,22 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
     )
     .addOption(
       opt(
+        '--container-log-max-size <quantity>',
+        '(runtime) rotate a container log above this size',
+        'SKIFF_CONTAINER_LOG_MAX_SIZE',
+        '10Mi',
+      ),
+    )
+    .addOption(
+      opt(
+        '--container-log-max-files <n>',
+        '(runtime) log files kept per container, the live one included (>= 2)',
+        'SKIFF_CONTAINER_LOG_MAX_FILES',
+        '5',
+      ),
+    )
+    .addOption(
+      opt(
         '--pod-manifest-path <dir>',
         '(node) directory of static pod manifests (one Pod per file); mirrored into the API',
         'SKIFF_POD_MANIFEST_PATH',
@@ -189,6 +208,24 @@ const list = (v: string | undefined) =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
+function logMaxSize(value: string): number {
+  let bytes: number;
+  try {
+    bytes = parseQuantity(value).value();
+  } catch {
+    throw new Error(`--container-log-max-size: "${value}" is not a quantity (e.g. 10Mi)`);
+  }
+  if (!(bytes > 0)) throw new Error(`--container-log-max-size: "${value}" must be positive`);
+  return bytes;
+}
+
+function logMaxFiles(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 2)
+    throw new Error(`--container-log-max-files: "${value}" must be an integer >= 2`);
+  return n;
+}
+
 function kubeletPort(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: "${value}" is not a port number`);
@@ -196,6 +233,9 @@ function kubeletPort(value: string): number {
 }
 
 export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
+  // Bad flags stop the command before anything connects.
+  const containerLogMaxSizeBytes = logMaxSize(flags.containerLogMaxSize);
+  const containerLogMaxFiles = logMaxFiles(flags.containerLogMaxFiles);
   if (flags.cgroupDriver === 'systemd')
     throw new Error(
       '--cgroup-driver=systemd is not supported yet: use cgroupfs (containerd must then run with SystemdCgroup = false, as the containerd skiff starts does)',
@@ -244,6 +284,8 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       podLogsDir: flags.podLogsDir,
       rootDir: flags.rootDir,
       manifestDir: flags.podManifestPath,
+      containerLogMaxSizeBytes,
+      containerLogMaxFiles,
       server: {
         address: flags.address,
         port: kubeletPort(flags.port),
