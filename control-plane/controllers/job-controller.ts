@@ -74,9 +74,10 @@ export function failureBackoffMs(failures: number, baseMs: number): number {
 }
 
 /**
- * Runs Jobs (NonIndexed): keeps up to parallelism pods until completions succeed, counts pod
- * outcomes through the job-tracking finalizer (uncountedTerminatedPods first, so a crash never
- * counts twice), fails on backoffLimit and activeDeadlineSeconds, and removes finished jobs after
+ * Runs Jobs (NonIndexed and Indexed): keeps up to parallelism pods until completions succeed,
+ * counts pod outcomes through the job-tracking finalizer (uncountedTerminatedPods first, so a
+ * crash never counts twice), applies the podFailurePolicy to failed pods, fails on backoffLimit,
+ * activeDeadlineSeconds, backoffLimitPerIndex/maxFailedIndexes, and removes finished jobs after
  * ttlSecondsAfterFinished.
  */
 export class JobController {
