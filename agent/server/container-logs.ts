@@ -1,6 +1,6 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, readdir, readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { badRequest, StatusError } from '../../api/errors.js';
 import type { Container, CriClient } from '../../shim/index.js';
 import {
@@ -105,10 +105,13 @@ export async function serveContainerLogs(d: {
       await flush();
     };
 
-    const reader = new AppendReader(file);
+    let reader = new AppendReader(file);
+    // Rotated files (`<log>.<timestamp>`, oldest first) hold the start of the log.
+    const older = await rotatedRecords(logPath);
     const first = parseCriLogChunk((await reader.readAll()).data);
     reader.keep(first.rest);
-    await emit(query.tailLines === undefined ? first.records : tailRecords(first.records, query.tailLines));
+    const all = older.length > 0 ? [...older, ...first.records] : first.records;
+    await emit(query.tailLines === undefined ? all : tailRecords(all, query.tailLines));
 
     if (query.follow && running) {
       let lastCheck = Date.now();
@@ -124,6 +127,16 @@ export async function serveContainerLogs(d: {
         await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
         if (Date.now() - lastCheck >= FOLLOW_STATE_CHECK_MS) {
           lastCheck = Date.now();
+          // Rotated under us: finish the old file, then follow the new one at the same path.
+          const current = await stat(logPath).catch(() => undefined);
+          if (current && current.ino !== (await file.stat()).ino) {
+            const { records } = parseCriLogChunk((await reader.readAll()).data);
+            await emit(records);
+            await file.close();
+            file = await open(logPath, 'r');
+            reader = new AppendReader(file);
+            continue;
+          }
           const st = await d.cri.runtime.containerStatus(containerId).catch(() => undefined);
           stillRunning = st?.status?.state === 'CONTAINER_RUNNING';
         }
@@ -173,6 +186,20 @@ async function logSource(
 }
 
 /** Reads what was appended to a file since the last read; `keep` holds an unfinished line back. */
+/** Records of the rotated files of `logPath`, oldest first. */
+async function rotatedRecords(logPath: string): Promise<CriLogRecord[]> {
+  const prefix = `${basename(logPath)}.`;
+  const names = (await readdir(dirname(logPath)).catch(() => [] as string[]))
+    .filter((n) => n.startsWith(prefix) && !n.endsWith('.gz'))
+    .sort();
+  const out: CriLogRecord[] = [];
+  for (const n of names) {
+    const data = await readFile(join(dirname(logPath), n)).catch(() => undefined);
+    if (data) out.push(...parseCriLogChunk(data).records);
+  }
+  return out;
+}
+
 class AppendReader {
   private offset = 0;
   private carry: Buffer = Buffer.alloc(0);

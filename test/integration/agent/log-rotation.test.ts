@@ -1,8 +1,16 @@
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CONTAINER_NAME_LABEL,
+  POD_NAME_LABEL,
+  POD_NAMESPACE_LABEL,
+  POD_UID_LABEL,
+} from '../../../agent/labels.js';
 import { LogRotation } from '../../../agent/log-rotation.js';
+import { startKubeletServer } from '../../../agent/server/index.js';
 import { CriClient, type PodSandboxConfig } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
@@ -49,6 +57,12 @@ describe('container log rotation', () => {
           'i=0; while :; do i=$((i+1)); echo "line $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; [ $((i % 200)) = 0 ] && sleep 0.5; done',
         ],
         logPath: 'chatty/0.log',
+        labels: {
+          [POD_NAME_LABEL]: 'rot',
+          [POD_NAMESPACE_LABEL]: 'default',
+          [POD_UID_LABEL]: uid,
+          [CONTAINER_NAME_LABEL]: 'chatty',
+        },
       },
     });
     await cri.runtime.startContainer(id);
@@ -80,6 +94,32 @@ describe('container log rotation', () => {
       return which === 'first' ? ns[0] : ns[ns.length - 1];
     };
     expect(lastNumber(liveText, 'first')).toBeGreaterThan(lastNumber(lastRotated, 'last') ?? 0);
+
+    // The kubelet API serves the log across the rotated files and the live one, in order.
+    const kserver = await startKubeletServer({
+      cri,
+      log: pino({ level: 'silent' }),
+      pods: () => [],
+      nodeName: 'rot-node',
+      address: '127.0.0.1',
+      port: 0,
+    });
+    try {
+      const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+      const res = await request(`https://127.0.0.1:${kserver.port}/containerLogs/default/rot/chatty`, {
+        dispatcher,
+      });
+      const text = await res.body.text();
+      await dispatcher.close();
+      expect(res.statusCode).toBe(200);
+      const numbers = [...text.matchAll(/line (\d+) /g)].map((m) => Number(m[1]));
+      const oldest = await readFile(join(logDir, 'chatty', rotated[0] ?? ''), 'utf8');
+      expect(numbers[0]).toBe(lastNumber(oldest, 'first'));
+      expect(numbers.length).toBeGreaterThan([...liveText.matchAll(/line (\d+) /g)].length);
+      for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBe((numbers[i - 1] ?? 0) + 1);
+    } finally {
+      await kserver.close();
+    }
     await cri.runtime.stopPodSandbox(sandbox);
     await cri.runtime.removePodSandbox(sandbox);
   }, 60_000);
