@@ -1,8 +1,9 @@
-import type { CronJob, Job, JobSpec } from 'kubernetes-types/batch/v1.js';
+import type { CronJob, Job, JobSpec, PodFailurePolicy } from 'kubernetes-types/batch/v1.js';
 import type { FieldError } from '../errors.js';
 import { cronScheduleError } from './cron-schedule.js';
 import {
   deepEqual,
+  duplicate,
   formatStringMap,
   immutable,
   invalidRendered,
@@ -11,6 +12,7 @@ import {
   notSupported,
   positive,
   required,
+  tooMany,
 } from './field-errors.js';
 import { formatSelector, isEmptySelector, selectorMatches, validateLabelSelector } from './label-selector.js';
 import { maxLenError } from './name-rules.js';
@@ -20,6 +22,69 @@ import { validatePodTemplateSpec } from './pod-spec.js';
 const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
 const POD_REPLACEMENT_POLICIES = ['TerminatingOrFailed', 'Failed'];
 const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'];
+const FAILURE_POLICY_ACTIONS = ['FailJob', 'FailIndex', 'Ignore', 'Count'];
+const EXIT_CODE_OPERATORS = ['In', 'NotIn'];
+const CONDITION_STATUSES = ['True', 'False', 'Unknown'];
+const MAX_FAILURE_POLICY_RULES = 20;
+const MAX_EXIT_CODE_VALUES = 255;
+const MAX_POD_CONDITION_PATTERNS = 20;
+const MAX_FAILED_INDEXES_LIMIT = 100_000;
+
+/** spec.podFailurePolicy, as upstream's validatePodFailurePolicy. */
+function validatePodFailurePolicy(s: JobSpec, field: string): FieldError[] {
+  const policy = s.podFailurePolicy as PodFailurePolicy;
+  const errs: FieldError[] = [];
+  if (s.template?.spec?.restartPolicy !== undefined && s.template.spec.restartPolicy !== 'Never')
+    errs.push(
+      invalidValue(
+        `${field}.template.spec.restartPolicy`,
+        s.template.spec.restartPolicy,
+        'only "Never" is supported when podFailurePolicy is specified',
+      ),
+    );
+  const rules = policy.rules ?? [];
+  const path = `${field}.podFailurePolicy.rules`;
+  if (rules.length > MAX_FAILURE_POLICY_RULES)
+    errs.push(tooMany(path, rules.length, MAX_FAILURE_POLICY_RULES));
+  rules.forEach((rule, i) => {
+    const at = `${path}[${i}]`;
+    if (!FAILURE_POLICY_ACTIONS.includes(rule.action))
+      errs.push(notSupported(`${at}.action`, rule.action, FAILURE_POLICY_ACTIONS));
+    else if (rule.action === 'FailIndex' && s.backoffLimitPerIndex === undefined)
+      errs.push(invalidValue(`${at}.action`, rule.action, 'requires the backoffLimitPerIndex to be set'));
+    const exit = rule.onExitCodes;
+    const conditions = rule.onPodConditions ?? [];
+    if (exit && conditions.length > 0)
+      errs.push(invalidValue(at, '', 'specifying both OnExitCodes and OnPodConditions is not supported'));
+    if (!exit && conditions.length === 0)
+      errs.push(invalidValue(at, '', 'specifying one of OnExitCodes and OnPodConditions is required'));
+    if (exit) {
+      if (!EXIT_CODE_OPERATORS.includes(exit.operator))
+        errs.push(notSupported(`${at}.onExitCodes.operator`, exit.operator, EXIT_CODE_OPERATORS));
+      const values = exit.values ?? [];
+      if (values.length === 0) errs.push(required(`${at}.onExitCodes.values`));
+      if (values.length > MAX_EXIT_CODE_VALUES)
+        errs.push(tooMany(`${at}.onExitCodes.values`, values.length, MAX_EXIT_CODE_VALUES));
+      values.forEach((v, j) => {
+        const vp = `${at}.onExitCodes.values[${j}]`;
+        if (exit.operator === 'In' && v === 0)
+          errs.push(invalidValue(vp, v, 'must not be 0 for the In operator'));
+        const prev = values[j - 1];
+        if (prev !== undefined && v === prev) errs.push(duplicate(vp, v));
+        else if (prev !== undefined && v < prev) errs.push(invalidValue(vp, v, 'must be ordered'));
+      });
+    }
+    if (conditions.length > MAX_POD_CONDITION_PATTERNS)
+      errs.push(tooMany(`${at}.onPodConditions`, conditions.length, MAX_POD_CONDITION_PATTERNS));
+    conditions.forEach((c, j) => {
+      const cp = `${at}.onPodConditions[${j}]`;
+      if (!c.type) errs.push(required(`${cp}.type`));
+      if (c.status !== undefined && !CONDITION_STATUSES.includes(c.status))
+        errs.push(notSupported(`${cp}.status`, c.status, CONDITION_STATUSES));
+    });
+  });
+  return errs;
+}
 
 /** The job spec rules; `inCronJob` drops the selector requirements (a template has no selector yet). */
 function validateJobSpec(s: JobSpec | undefined, field: string, inCronJob: boolean): FieldError[] {
@@ -45,6 +110,29 @@ function validateJobSpec(s: JobSpec | undefined, field: string, inCronJob: boole
       ),
     );
   }
+  errs.push(...nonNegative(`${field}.backoffLimitPerIndex`, s.backoffLimitPerIndex));
+  if (s.maxFailedIndexes !== undefined) {
+    errs.push(...nonNegative(`${field}.maxFailedIndexes`, s.maxFailedIndexes));
+    if (s.backoffLimitPerIndex === undefined)
+      errs.push(required(`${field}.backoffLimitPerIndex`, 'when maxFailedIndexes is specified'));
+    else if (s.completions !== undefined && s.maxFailedIndexes > s.completions)
+      errs.push(
+        invalidValue(
+          `${field}.maxFailedIndexes`,
+          s.maxFailedIndexes,
+          'must be less than or equal to completions',
+        ),
+      );
+    else if (s.maxFailedIndexes > MAX_FAILED_INDEXES_LIMIT)
+      errs.push(
+        invalidValue(
+          `${field}.maxFailedIndexes`,
+          s.maxFailedIndexes,
+          `must be less than or equal to ${MAX_FAILED_INDEXES_LIMIT}`,
+        ),
+      );
+  }
+  if (s.podFailurePolicy) errs.push(...validatePodFailurePolicy(s, field));
   if (s.podReplacementPolicy !== undefined && !POD_REPLACEMENT_POLICIES.includes(s.podReplacementPolicy)) {
     errs.push(
       notSupported(`${field}.podReplacementPolicy`, s.podReplacementPolicy, POD_REPLACEMENT_POLICIES),

@@ -158,3 +158,84 @@ describe('cron schedule parser', () => {
     expect(cronScheduleError('x * * * *')).toMatch(/^failed to parse int from x/);
   });
 });
+
+describe('job podFailurePolicy and per-index backoff validation', () => {
+  const indexed = (extra: Record<string, unknown>) =>
+    job({ completionMode: 'Indexed', completions: 4, template: neverTemplate(), ...extra });
+  const errs = (j: KubeObject) => lines(create(GVK.job, j as never, j.metadata as never));
+
+  it('accepts upstream-shaped rules', () => {
+    const j = indexed({
+      backoffLimitPerIndex: 1,
+      maxFailedIndexes: 2,
+      podFailurePolicy: {
+        rules: [
+          { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [1, 42] } },
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+          { action: 'FailIndex', onExitCodes: { operator: 'NotIn', values: [0] } },
+        ],
+      },
+    });
+    expect(errs(j)).toEqual([]);
+  });
+
+  it('requires restartPolicy Never with a podFailurePolicy', () => {
+    const j = job({
+      template: podTemplate({ app: 'pi' }, { restartPolicy: 'OnFailure' }),
+      podFailurePolicy: { rules: [{ action: 'Count', onExitCodes: { operator: 'In', values: [1] } }] },
+    });
+    expect(errs(j)).toEqual([
+      'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified',
+    ]);
+  });
+
+  it('refuses malformed rules with readable messages', () => {
+    const j = indexed({
+      podFailurePolicy: {
+        rules: [
+          { action: 'FailIndex', onExitCodes: { operator: 'In', values: [0, 3, 3, 2] } },
+          { action: 'Explode', onPodConditions: [{ type: 'DisruptionTarget', status: 'Maybe' }] },
+          { action: 'Count' },
+        ],
+      },
+    });
+    const out = errs(j);
+    expect(out).toContain(
+      'spec.podFailurePolicy.rules[0].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set',
+    );
+    expect(out).toContain(
+      'spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator',
+    );
+    expect(out).toContain('spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3');
+    expect(out).toContain(
+      'spec.podFailurePolicy.rules[0].onExitCodes.values[3]: Invalid value: 2: must be ordered',
+    );
+    expect(
+      out.some((l) => l.startsWith('spec.podFailurePolicy.rules[1].action: Unsupported value: "Explode"')),
+    ).toBe(true);
+    expect(
+      out.some((l) =>
+        l.startsWith('spec.podFailurePolicy.rules[1].onPodConditions[0].status: Unsupported value: "Maybe"'),
+      ),
+    ).toBe(true);
+    expect(
+      out.some(
+        (l) =>
+          l.includes('rules[2]') &&
+          l.includes('specifying one of OnExitCodes and OnPodConditions is required'),
+      ),
+    ).toBe(true);
+  });
+
+  it('ties maxFailedIndexes to backoffLimitPerIndex and completions', () => {
+    expect(errs(indexed({ maxFailedIndexes: 1 }))).toEqual([
+      'spec.backoffLimitPerIndex: Required value: when maxFailedIndexes is specified',
+    ]);
+    expect(errs(indexed({ backoffLimitPerIndex: 1, maxFailedIndexes: 5 }))).toEqual([
+      'spec.maxFailedIndexes: Invalid value: 5: must be less than or equal to completions',
+    ]);
+    expect(errs(indexed({ backoffLimitPerIndex: -1 }))).toEqual([
+      'spec.backoffLimitPerIndex: Invalid value: -1: must be greater than or equal to 0',
+    ]);
+  });
+});
