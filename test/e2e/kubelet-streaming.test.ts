@@ -13,6 +13,7 @@ import { ApiClient, type ResourceRef } from '../../client/rest-client.js';
 import { CriClient } from '../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../support/containerd.js';
+import { eventually } from '../support/eventually.js';
 import { KUBECTL, kubectlFor } from '../support/kubectl.js';
 import { freePort } from '../support/ports.js';
 import { startSkiffServer, type TestServer } from '../support/skiff-server.js';
@@ -38,21 +39,6 @@ let httpPort: number;
 const stop = new AbortController();
 let kubelet: Promise<void> | undefined;
 const children = new Set<ChildProcess>();
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function pod(name: string, command: string[], extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
   return {

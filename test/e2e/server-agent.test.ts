@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_BUSYBOX_IMAGE } from '../../agent/images/busybox-oci.js';
+import { poller } from '../support/eventually.js';
 import { kubectlFor } from '../support/kubectl.js';
 import { startSkiffServer, type TestServer } from '../support/skiff-server.js';
 
@@ -24,23 +25,11 @@ let server: TestServer;
 let tmp: string;
 let kubectl: ReturnType<typeof kubectlFor>;
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${last ? `: ${last}` : ''}\n${server?.logs().slice(-3000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const eventually = poller({
+  timeoutMs: 60_000,
+  intervalMs: 300,
+  detail: () => `\n${server?.logs().slice(-3000)}`,
+});
 
 async function k(args: string[], stdin?: string): Promise<string> {
   const r = await kubectl(args, stdin, 60_000);

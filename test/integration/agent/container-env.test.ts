@@ -11,6 +11,7 @@ import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
 import { CriClient } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { eventually } from '../../support/eventually.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
@@ -30,21 +31,6 @@ let logsDir: string;
 let rootDir: string;
 const stop = new AbortController();
 let kubelet: Promise<void> | undefined;
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const getPod = (name: string) => api.get<Pod>(PODS, name, { namespace: 'default' });
 

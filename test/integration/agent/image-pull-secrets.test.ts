@@ -9,6 +9,7 @@ import { loadKubeconfig } from '../../../client/kubeconfig.js';
 import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
 import { buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { eventually } from '../../support/eventually.js';
 import {
   REGISTRY_PASSWORD,
   REGISTRY_USER,
@@ -29,21 +30,6 @@ let tmp: string;
 let image: string;
 const stop = new AbortController();
 let kubelet: Promise<void> | undefined;
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function pod(name: string, secret?: string): Pod {
   return {

@@ -14,6 +14,7 @@ import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
 import { CriClient } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { eventually } from '../../support/eventually.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 /** The kubelet's HTTPS server spoken to directly: auth, /pods, logs details, exec/attach protocols. */
@@ -33,21 +34,6 @@ let noCert: Agent;
 let cachedPods: Pod[] = [];
 const stop = new AbortController();
 let kubelet: Promise<void> | undefined;
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function pod(name: string, command: string[], extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
   return {

@@ -11,6 +11,7 @@ import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
 import { CriClient } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { poller } from '../../support/eventually.js';
 import { kubectlFor } from '../../support/kubectl.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
@@ -85,20 +86,7 @@ async function runningPod(name: string): Promise<Pod> {
 const sandboxesOf = (uid: string) =>
   cri.runtime.listPodSandbox({ labelSelector: { 'io.kubernetes.pod.uid': uid } });
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const eventually = poller({ timeoutMs: 20_000 });
 
 const getPod = (name: string) => api.get<Pod>(PODS, name, { namespace: 'default' });
 

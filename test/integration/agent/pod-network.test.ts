@@ -14,6 +14,7 @@ import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
 import { CriClient } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { poller } from '../../support/eventually.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const run = promisify(execFile);
@@ -42,20 +43,7 @@ let netnsMade = false;
 let stop = new AbortController();
 let kubelet: Promise<void> | undefined;
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const eventually = poller({ timeoutMs: 20_000 });
 
 /** A command inside the node's network namespace (nsenter keeps the mounts, so /bin/busybox is there). */
 function inNode(args: string[], timeout = 10_000) {

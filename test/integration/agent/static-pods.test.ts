@@ -11,6 +11,7 @@ import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
 import { CriClient } from '../../../shim/index.js';
 import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
 import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { eventually } from '../../support/eventually.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
@@ -40,21 +41,6 @@ spec:
     imagePullPolicy: Never
     command: ["sh", "-c", "${command}"]
 `;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 const mirrorOf = (name: string) => api.get<Pod>(PODS, `${name}-${NODE}`, { namespace: 'default' });

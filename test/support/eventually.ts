@@ -1,0 +1,48 @@
+export interface PollDefaults {
+  /** How long a call waits when it names no timeout of its own. */
+  timeoutMs: number;
+  /** Pause between attempts; 200 ms unless given. */
+  intervalMs?: number;
+  /** Extra text appended to the timeout error (e.g. a server's recent logs). */
+  detail?: () => string;
+}
+
+/**
+ * Polls `fn` until it returns something other than `undefined`, and returns that.
+ * A throw counts as "not yet" and is kept to explain a timeout.
+ */
+export type Eventually = <T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs?: number,
+) => Promise<T>;
+
+/** An `eventually` with its own default timeout, interval and failure detail. */
+export function poller(defaults: PollDefaults): Eventually {
+  const intervalMs = defaults.intervalMs ?? 200;
+  return async <T>(
+    what: string,
+    fn: () => Promise<T | undefined>,
+    timeoutMs = defaults.timeoutMs,
+  ): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v !== undefined) return v;
+      } catch (e) {
+        last = e;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `timed out waiting for ${what}${last ? `: ${last}` : ''}${defaults.detail?.() ?? ''}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  };
+}
+
+/** Polls for up to 30 s (unless told otherwise), every 200 ms. */
+export const eventually: Eventually = poller({ timeoutMs: 30_000 });
