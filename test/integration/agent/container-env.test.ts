@@ -1,18 +1,13 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigMap, Event, Pod, Secret, Service } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstHostIPv4 } from '../../../agent/node-info.js';
-import { startKubelet } from '../../../agent/run.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
-import { CriClient } from '../../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
+import type { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
 import { eventually } from '../../support/eventually.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const CONFIGMAPS: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', namespaced: true };
@@ -23,14 +18,10 @@ const NODE = 'env-test-node';
 // The host's own address: what the kubelet reports as hostIP (and podIP, host network) by default.
 const NODE_IP = firstHostIPv4() ?? '';
 
-let server: TestServer;
-let ctrd: TestContainerd;
+let h: KubeletHarness | undefined;
 let api: ApiClient;
 let cri: CriClient;
 let logsDir: string;
-let rootDir: string;
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 const getPod = (name: string) => api.get<Pod>(PODS, name, { namespace: 'default' });
 
@@ -62,32 +53,12 @@ function busybox(name: string, container: NonNullable<Pod['spec']>['containers']
 
 beforeAll(async () => {
   if (!NODE_IP) throw new Error('the host has no non-internal IPv4 address');
-  [server, ctrd] = await Promise.all([startSkiffServer(), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  logsDir = await mkdtemp(join(tmpdir(), 'skiff-env-logs-'));
-  rootDir = await mkdtemp(join(tmpdir(), 'skiff-env-root-'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'env-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-    rootDir,
-  });
+  h = await startKubeletHarness({ name: 'env', nodeName: NODE, nodeIP: NODE_IP });
+  ({ api, cri, logsDir } = h);
 }, 90_000);
 
 afterAll(async () => {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  cri?.close();
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
-  for (const d of [logsDir, rootDir]) if (d) await rm(d, { recursive: true, force: true });
+  await h?.close();
 }, 60_000);
 
 describe('container env, command and resources through the kubelet', () => {

@@ -1,35 +1,24 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubelet } from '../../../agent/run.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
 import { buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
 import { eventually } from '../../support/eventually.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 import {
   REGISTRY_PASSWORD,
   REGISTRY_USER,
   startTestRegistry,
   type TestRegistry,
 } from '../../support/registry.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const SECRETS: ResourceRef = { group: '', version: 'v1', plural: 'secrets', namespaced: true };
 const NODE = 'pull-secrets-node';
 
-let server: TestServer;
-let ctrd: TestContainerd;
+let h: KubeletHarness | undefined;
 let registry: TestRegistry;
 let api: ApiClient;
-let tmp: string;
 let image: string;
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 function pod(name: string, secret?: string): Pod {
   return {
@@ -53,39 +42,29 @@ const waitingReason = (name: string) =>
   });
 
 beforeAll(async () => {
-  [server, ctrd, registry] = await Promise.all([
-    startSkiffServer([]),
-    startTestContainerd(),
+  [h, registry] = await Promise.all([
+    startKubeletHarness({
+      name: 'pull-secrets',
+      nodeName: NODE,
+      nodeIP: '127.0.0.1',
+      busybox: false,
+      startKubelet: false,
+      kubelet: () => ({ nodeStatusCheckMs: 500 }),
+    }),
     startTestRegistry({ auth: true }),
   ]);
-  await ctrd.allowPlainHttpRegistry(registry.host);
-  tmp = await mkdtemp(join(tmpdir(), 'skiff-pull-secrets-'));
+  api = h.api;
+  await h.ctrd.allowPlainHttpRegistry(registry.host);
   image = await registry.push(
-    await buildBusyboxImage({ name: 'skiff/private:v1', outDir: tmp }),
+    await buildBusyboxImage({ name: 'skiff/private:v1', outDir: h.dir }),
     'skiff/private',
     'v1',
   );
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'pull-secrets-test' });
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: '127.0.0.1',
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: join(tmp, 'logs'),
-    rootDir: join(tmp, 'kubelet'),
-    nodeStatusCheckMs: 500,
-  });
+  h.startKubelet();
 }, 90_000);
 
 afterAll(async () => {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop(), registry?.stop()]);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await Promise.all([h?.close(), registry?.stop()]);
 }, 60_000);
 
 describe('imagePullSecrets', () => {

@@ -1,30 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Container, Pod, PodCondition } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execProbe } from '../../../agent/probes/exec-probe.js';
-import { startKubelet } from '../../../agent/run.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
 import { CriClient } from '../../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
+import type { TestContainerd } from '../../support/containerd.js';
 import { poller } from '../../support/eventually.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 import { freePort } from '../../support/ports.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const NODE = 'probes-test-node';
 const NODE_IP = '127.0.0.1';
 
-let server: TestServer;
+let h: KubeletHarness | undefined;
 let ctrd: TestContainerd;
 let api: ApiClient;
-let logsDir: string;
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 const eventually = poller({ timeoutMs: 20_000 });
 
@@ -66,21 +57,8 @@ async function watchPod(name: string, until: (p: Pod) => boolean, timeoutMs = 30
 const running = (p: Pod) => Boolean(p.status?.containerStatuses?.[0]?.state?.running);
 
 beforeAll(async () => {
-  [server, ctrd] = await Promise.all([startSkiffServer([]), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  logsDir = await mkdtemp(join(tmpdir(), 'skiff-probes-logs-'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'probes-test' });
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-    rootDir: join(logsDir, 'kubelet-root'),
-  });
+  h = await startKubeletHarness({ name: 'probes', nodeName: NODE, nodeIP: NODE_IP });
+  ({ ctrd, api } = h);
 }, 90_000);
 
 afterAll(async () => {
@@ -88,11 +66,7 @@ afterAll(async () => {
     await api?.delete(PODS, name, { namespace: 'default', gracePeriodSeconds: 0 }).catch(() => undefined);
   // Let the kubelet remove the sandboxes before it stops.
   await new Promise((r) => setTimeout(r, 1500));
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
-  if (logsDir) await rm(logsDir, { recursive: true, force: true });
+  await h?.close();
 }, 60_000);
 
 describe('container probes in the kubelet', () => {

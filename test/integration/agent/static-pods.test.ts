@@ -1,30 +1,21 @@
-import { mkdir, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubelet } from '../../../agent/run.js';
 import { CONFIG_MIRROR_ANNOTATION } from '../../../agent/static-pods.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
-import { CriClient } from '../../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
+import type { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
 import { eventually } from '../../support/eventually.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const NODE = 'static-pods-node';
 
-let server: TestServer;
-let ctrd: TestContainerd;
+let h: KubeletHarness | undefined;
 let api: ApiClient;
 let cri: CriClient;
-let tmp: string;
 let manifests: string;
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 function manifest(name: string, command: string): string {
   return `apiVersion: v1
@@ -55,38 +46,24 @@ const sandboxesOf = async (uid: string) =>
   );
 
 beforeAll(async () => {
-  [server, ctrd] = await Promise.all([startSkiffServer([]), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  tmp = await mkdtemp(join(tmpdir(), 'skiff-static-'));
-  manifests = join(tmp, 'manifests');
+  h = await startKubeletHarness({
+    name: 'static',
+    nodeName: NODE,
+    nodeIP: '127.0.0.1',
+    startKubelet: false,
+    kubelet: () => ({ manifestDir: manifests, nodeStatusCheckMs: 500 }),
+  });
+  ({ api, cri } = h);
+  manifests = join(h.dir, 'manifests');
   await mkdir(manifests);
   await writeFile(join(manifests, 'web.yaml'), manifest('web', 'sleep 1000'));
   await writeFile(join(manifests, 'broken.yaml'), 'kind: Pod\nmetadata: {name: [\n');
   await writeFile(join(manifests, '.hidden.yaml'), manifest('hidden', 'sleep 1000'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'static-pods-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: '127.0.0.1',
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: join(tmp, 'logs'),
-    rootDir: join(tmp, 'kubelet'),
-    manifestDir: manifests,
-    nodeStatusCheckMs: 500,
-  });
+  h.startKubelet();
 }, 90_000);
 
 afterAll(async () => {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  cri?.close();
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  await h?.close();
 }, 60_000);
 
 describe('static pods from --pod-manifest-path', () => {

@@ -1,19 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ConfigMap, Event, Pod, Secret } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstHostIPv4 } from '../../../agent/node-info.js';
-import { startKubelet } from '../../../agent/run.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
 import { eventually } from '../../support/eventually.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 
 const run = promisify(execFile);
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
@@ -23,14 +18,11 @@ const EVENTS: ResourceRef = { group: '', version: 'v1', plural: 'events', namesp
 const NODE = 'volumes-test-node';
 const NODE_IP = firstHostIPv4() ?? '';
 
-let server: TestServer;
-let ctrd: TestContainerd;
+let h: KubeletHarness | undefined;
 let api: ApiClient;
 let logsDir: string;
 let rootDir: string;
 let hostDir: string;
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 const getPod = (name: string) => api.get<Pod>(PODS, name, { namespace: 'default' });
 
@@ -62,33 +54,17 @@ async function running(name: string): Promise<Pod> {
 
 beforeAll(async () => {
   if (!NODE_IP) throw new Error('the host has no non-internal IPv4 address');
-  [server, ctrd] = await Promise.all([startSkiffServer(), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  logsDir = await mkdtemp(join(tmpdir(), 'skiff-vol-logs-'));
-  rootDir = await mkdtemp(join(tmpdir(), 'skiff-vol-root-'));
-  hostDir = await mkdtemp(join(tmpdir(), 'skiff-vol-host-'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'volumes-test' });
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-    rootDir,
-  });
+  h = await startKubeletHarness({ name: 'vol', nodeName: NODE, nodeIP: NODE_IP });
+  ({ api, logsDir, rootDir } = h);
+  hostDir = join(h.dir, 'host');
+  await mkdir(hostDir);
 }, 90_000);
 
 afterAll(async () => {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
   // Pods left running when the kubelet stopped keep their tmpfs volumes mounted.
-  if (rootDir) for (const m of (await mountsUnder(rootDir)).sort().reverse()) await run('umount', [m]);
-  for (const d of [logsDir, rootDir, hostDir]) if (d) await rm(d, { recursive: true, force: true });
+  await h?.close(async () => {
+    for (const m of (await mountsUnder(rootDir)).sort().reverse()) await run('umount', [m]);
+  });
 }, 60_000);
 
 // Prints what the container sees in its volumes, then the configMap value every 0.5 s.
