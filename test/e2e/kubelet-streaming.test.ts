@@ -3,20 +3,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubelet } from '../../agent/run.js';
 import { type KubeletServer, startKubeletServer } from '../../agent/server/index.js';
-import { loadKubeconfig } from '../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../client/rest-client.js';
-import { CriClient } from '../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../client/rest-client.js';
+import { BUSYBOX_IMAGE } from '../support/busybox-image.js';
 import { eventually } from '../support/eventually.js';
 import { KUBECTL, kubectlFor } from '../support/kubectl.js';
+import { type KubeletHarness, startKubeletHarness } from '../support/kubelet-harness.js';
 import { freePort } from '../support/ports.js';
-import { startSkiffServer, type TestServer } from '../support/skiff-server.js';
+import type { TestServer } from '../support/skiff-server.js';
 
 /**
  * The real kubectl through the real `skiff server` to the kubelet's HTTPS server and on to
@@ -27,17 +23,13 @@ const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced
 const NODE = 'streaming-node';
 const NODE_IP = `127.${1 + Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${2 + Math.floor(Math.random() * 250)}`;
 
+let h: KubeletHarness | undefined;
 let server: TestServer;
-let ctrd: TestContainerd;
 let api: ApiClient;
-let cri: CriClient;
-let logsDir: string;
 let kubectl: ReturnType<typeof kubectlFor>;
 let kubeletServer: KubeletServer;
 let cachedPods: Pod[] = [];
 let httpPort: number;
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 const children = new Set<ChildProcess>();
 
 function pod(name: string, command: string[], extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
@@ -77,27 +69,17 @@ function startKubectl(args: string[], env: Record<string, string> = {}, stdin = 
 }
 
 beforeAll(async () => {
-  [server, ctrd] = await Promise.all([startSkiffServer(), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  logsDir = await mkdtemp(join(tmpdir(), 'skiff-streaming-logs-'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'kubelet-streaming-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
-  kubectl = kubectlFor(server.kubeconfig);
-  const log = pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' });
-  kubelet = startKubelet({
-    api,
-    log,
-    signal: stop.signal,
+  h = await startKubeletHarness({
+    name: 'streaming',
     nodeName: NODE,
     nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-    nodeStatusCheckMs: 500,
+    kubelet: () => ({ nodeStatusCheckMs: 500 }),
   });
+  ({ server, api } = h);
+  kubectl = kubectlFor(server.kubeconfig);
   kubeletServer = await startKubeletServer({
-    cri,
-    log,
+    cri: h.cri,
+    log: h.log,
     pods: () => cachedPods,
     nodeName: NODE,
     address: NODE_IP,
@@ -132,12 +114,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
   await kubeletServer?.close();
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  cri?.close();
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
-  if (logsDir) await rm(logsDir, { recursive: true, force: true });
+  await h?.close();
 }, 60_000);
 
 /** A counter from the kubelet's /metrics, read with the admin client certificate (cluster CA). */

@@ -1,39 +1,30 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { Pod } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startKubelet } from '../../../agent/run.js';
 import { type KubeletServer, startKubeletServer } from '../../../agent/server/index.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
-import { CriClient } from '../../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
+import type { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
 import { eventually } from '../../support/eventually.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 
 /** The kubelet's HTTPS server spoken to directly: auth, /pods, logs details, exec/attach protocols. */
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const NODE = 'kubelet-server-node';
 const NODE_IP = '127.0.0.1';
 
-let server: TestServer;
-let ctrd: TestContainerd;
+let h: KubeletHarness | undefined;
 let api: ApiClient;
 let cri: CriClient;
-let logsDir: string;
 let kserver: KubeletServer;
 let clientCert: { cert: string; key: string };
 let withCert: Agent;
 let noCert: Agent;
 let cachedPods: Pod[] = [];
-const stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 function pod(name: string, command: string[], extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
   return {
@@ -106,25 +97,15 @@ const q = (cmd: string[], flags: Record<string, boolean>) =>
   ].join('&');
 
 beforeAll(async () => {
-  [server, ctrd] = await Promise.all([startSkiffServer(), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  logsDir = await mkdtemp(join(tmpdir(), 'skiff-kserver-logs-'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'kubelet-server-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
-  const log = pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' });
-  kubelet = startKubelet({
-    api,
-    log,
-    signal: stop.signal,
+  h = await startKubeletHarness({
+    name: 'kserver',
     nodeName: NODE,
     nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-    nodeStatusCheckMs: 500,
+    kubelet: () => ({ nodeStatusCheckMs: 500 }),
   });
-  kubelet.catch(() => undefined);
-  const tls = join(server.dataDir, 'tls');
+  ({ api, cri } = h);
+  h.kubelet?.catch(() => undefined);
+  const tls = join(h.server.dataDir, 'tls');
   clientCert = {
     cert: await readFile(join(tls, 'admin.crt'), 'utf8'),
     key: await readFile(join(tls, 'admin.key'), 'utf8'),
@@ -133,7 +114,7 @@ beforeAll(async () => {
   noCert = new Agent({ connect: { rejectUnauthorized: false } });
   kserver = await startKubeletServer({
     cri,
-    log,
+    log: h.log,
     pods: () => cachedPods,
     nodeName: NODE,
     address: '127.0.0.1',
@@ -160,12 +141,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kserver?.close();
   await Promise.all([withCert?.close(), noCert?.close()]);
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  cri?.close();
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
-  if (logsDir) await rm(logsDir, { recursive: true, force: true });
+  await h?.close();
 }, 60_000);
 
 describe('kubelet HTTPS server', () => {
