@@ -1,19 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Lease } from 'kubernetes-types/coordination/v1.js';
 import type { Event as CoreEvent, Node, Pod } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubelet } from '../../../agent/run.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
-import { CriClient } from '../../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
+import type { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
+import type { TestContainerd } from '../../support/containerd.js';
 import { poller } from '../../support/eventually.js';
 import { kubectlFor } from '../../support/kubectl.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
 const NODES: ResourceRef = { group: '', version: 'v1', plural: 'nodes', namespaced: false };
@@ -27,36 +21,11 @@ const LEASES: ResourceRef = {
 const NODE = 'kubelet-test-node';
 const NODE_IP = '127.0.0.1';
 
-let server: TestServer;
+let h: KubeletHarness;
 let ctrd: TestContainerd;
 let api: ApiClient;
 let cri: CriClient;
-let logsDir: string;
 let kubectl: ReturnType<typeof kubectlFor>;
-let stop = new AbortController();
-let kubelet: Promise<void> | undefined;
-
-function runKubelet(): void {
-  stop = new AbortController();
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: logsDir,
-    rootDir: join(logsDir, 'kubelet-root'),
-    nodeStatusCheckMs: 500,
-  });
-}
-
-async function stopKubelet(): Promise<void> {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  kubelet = undefined;
-}
 
 function sleeper(name: string, extra: Partial<NonNullable<Pod['spec']>> = {}): Pod {
   return {
@@ -91,21 +60,19 @@ const eventually = poller({ timeoutMs: 20_000 });
 const getPod = (name: string) => api.get<Pod>(PODS, name, { namespace: 'default' });
 
 beforeAll(async () => {
-  [server, ctrd] = await Promise.all([startSkiffServer([], { components: true }), startTestContainerd()]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  logsDir = await mkdtemp(join(tmpdir(), 'skiff-kubelet-logs-'));
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'kubelet-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
-  kubectl = kubectlFor(server.kubeconfig);
-  runKubelet();
+  h = await startKubeletHarness({
+    name: 'kubelet',
+    nodeName: NODE,
+    nodeIP: NODE_IP,
+    server: { components: true },
+    kubelet: () => ({ nodeStatusCheckMs: 500 }),
+  });
+  ({ ctrd, api, cri } = h);
+  kubectl = kubectlFor(h.server.kubeconfig);
 }, 90_000);
 
 afterAll(async () => {
-  await stopKubelet();
-  cri?.close();
-  await api?.close();
-  await Promise.all([ctrd?.stop(), server?.stop()]);
-  if (logsDir) await rm(logsDir, { recursive: true, force: true });
+  await h?.close();
 }, 60_000);
 
 describe('kubelet against a real API server and containerd', () => {
@@ -267,10 +234,10 @@ describe('kubelet against a real API server and containerd', () => {
     const keepUid = keep.metadata?.uid ?? '';
     const dropUid = drop.metadata?.uid ?? '';
 
-    await stopKubelet();
+    await h.stopKubelet();
     await api.delete(PODS, 'drop', { namespace: 'default', gracePeriodSeconds: 0 });
     expect((await sandboxesOf(dropUid)).length).toBe(1);
-    runKubelet();
+    h.startKubelet();
 
     await eventually('orphan removed', async () =>
       (await sandboxesOf(dropUid)).length === 0 ? true : undefined,
