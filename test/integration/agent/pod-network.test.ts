@@ -1,21 +1,17 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubelet } from '../../../agent/run.js';
-import { loadKubeconfig } from '../../../client/kubeconfig.js';
-import { ApiClient, type ResourceRef } from '../../../client/rest-client.js';
-import { CriClient } from '../../../shim/index.js';
-import { BUSYBOX_IMAGE, buildBusyboxImage } from '../../support/busybox-image.js';
-import { startTestContainerd, type TestContainerd } from '../../support/containerd.js';
+import type { ApiClient, ResourceRef } from '../../../client/rest-client.js';
+import type { CriClient } from '../../../shim/index.js';
+import { BUSYBOX_IMAGE } from '../../support/busybox-image.js';
+import type { TestContainerd } from '../../support/containerd.js';
 import { poller } from '../../support/eventually.js';
-import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
+import { type KubeletHarness, startKubeletHarness } from '../../support/kubelet-harness.js';
 
 const run = promisify(execFile);
 const PODS: ResourceRef = { group: '', version: 'v1', plural: 'pods', namespaced: true };
@@ -34,14 +30,12 @@ const CLUSTER_DNS = '10.96.0.10';
 const CONF_FILE = '10-skiff.conflist';
 const HOST_PORT = 30000 + (parseInt(ID, 16) % 20000);
 
-let server: TestServer;
+let h: KubeletHarness;
 let ctrd: TestContainerd;
 let api: ApiClient;
 let cri: CriClient;
 let tmp: string;
 let netnsMade = false;
-let stop = new AbortController();
-let kubelet: Promise<void> | undefined;
 
 const eventually = poller({ timeoutMs: 20_000 });
 
@@ -93,53 +87,35 @@ async function natRules(): Promise<string> {
   return nat.stdout + filter.stdout;
 }
 
-function runKubelet(): void {
-  stop = new AbortController();
-  kubelet = startKubelet({
-    api,
-    log: pino({ level: process.env.SKIFF_LOG_LEVEL ?? 'error' }),
-    signal: stop.signal,
-    nodeName: NODE,
-    nodeIP: NODE_IP,
-    criEndpoint: ctrd.endpoint,
-    cgroupRoot: ctrd.cgroupRoot,
-    podLogsDir: join(tmp, 'logs'),
-    rootDir: join(tmp, 'kubelet'),
-    // The default 10 s: the node must turn Ready on the network change itself, not on a poll.
-    clusterDNS: [CLUSTER_DNS],
-    resolvConf: join(tmp, 'resolv.conf'),
-    cniConfDir: ctrd.cniConfDir,
-    cniConfFile: CONF_FILE,
-    cniBridge: BRIDGE,
-    cniIpamDataDir: join(tmp, 'ipam'),
-  });
-}
-
 beforeAll(async () => {
   await run('ip', ['netns', 'add', NETNS]);
   netnsMade = true;
   await inNode(['ip', 'link', 'set', 'lo', 'up']);
-  tmp = await mkdtemp(join(tmpdir(), 'skiff-pod-network-'));
+  h = await startKubeletHarness({
+    name: 'pod-network',
+    nodeName: NODE,
+    nodeIP: NODE_IP,
+    containerd: { netns: NETNS, loopbackConflist: false },
+    startKubelet: false,
+    kubelet: () => ({
+      // The default 10 s: the node must turn Ready on the network change itself, not on a poll.
+      clusterDNS: [CLUSTER_DNS],
+      resolvConf: join(tmp, 'resolv.conf'),
+      cniConfDir: ctrd.cniConfDir,
+      cniConfFile: CONF_FILE,
+      cniBridge: BRIDGE,
+      cniIpamDataDir: join(tmp, 'ipam'),
+    }),
+  });
+  ({ ctrd, api, cri, dir: tmp } = h);
   await writeFile(join(tmp, 'resolv.conf'), 'nameserver 192.0.2.53\nsearch host.example\noptions edns0\n');
-  [server, ctrd] = await Promise.all([
-    startSkiffServer(),
-    startTestContainerd({ netns: NETNS, loopbackConflist: false }),
-  ]);
-  await ctrd.importImage(await buildBusyboxImage({ name: BUSYBOX_IMAGE, outDir: ctrd.root }), BUSYBOX_IMAGE);
-  api = new ApiClient(loadKubeconfig({ path: server.kubeconfig }), { component: 'pod-network-test' });
-  cri = new CriClient({ endpoint: ctrd.endpoint });
-  runKubelet();
+  h.startKubelet();
 }, 90_000);
 
 afterAll(async () => {
-  stop.abort();
-  await kubelet?.catch(() => undefined);
-  cri?.close();
-  await api?.close();
   // containerd's stop() removes the sandboxes (CNI DEL) before the conflist goes.
-  await Promise.all([ctrd?.stop(), server?.stop()]);
+  await h?.close();
   if (netnsMade) await run('ip', ['netns', 'delete', NETNS]).catch(() => undefined);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
 }, 60_000);
 
 describe('pod networking through CNI', () => {
@@ -306,9 +282,10 @@ describe('pod networking through CNI', () => {
   it('keeps the node Ready and the pods with their IPs across a kubelet restart', async () => {
     const before = await api.get<Node>(NODES, NODE);
     const web = await getPod('web');
-    stop.abort();
-    await kubelet;
-    runKubelet();
+    const stopped = h.kubelet;
+    await h.stopKubelet();
+    await stopped;
+    h.startKubelet();
     // Long enough for the restarted kubelet to write the Node and sync the pods.
     await new Promise((r) => setTimeout(r, 2500));
     const after = await api.get<Node>(NODES, NODE);
