@@ -46,3 +46,21 @@ export function poller(defaults: PollDefaults): Eventually {
 
 /** Polls for up to 30 s (unless told otherwise), every 200 ms. */
 export const eventually: Eventually = poller({ timeoutMs: 30_000 });
+
+/**
+ * Polls `check` every 100 ms for up to `ms` until it returns something other than `undefined`.
+ * A throw from `check` ends the wait at once, unless `retryErrors` makes it count as "not yet".
+ */
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  ms = 20_000,
+  opts: { retryErrors?: boolean } = {},
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await (opts.retryErrors ? check().catch(() => undefined) : check());
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

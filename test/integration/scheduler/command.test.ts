@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RESOURCES } from '../../../api/resources.js';
 import { loadKubeconfig } from '../../../client/kubeconfig.js';
 import { ApiClient } from '../../../client/rest-client.js';
+import { until } from '../../support/eventually.js';
 import { freePort } from '../../support/ports.js';
 import { REPO_ROOT, startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
@@ -23,16 +24,6 @@ afterAll(async () => {
   await api?.close();
   await server?.stop();
 });
-
-async function until<T>(check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Runs the built `schedulerCommand()` as its own process, as bin/main.ts will. */
 function runCommand(args: string[]): { child: ChildProcess; output: () => string } {
@@ -83,10 +74,14 @@ it('skiff scheduler binds pods, serves /healthz and /metrics, and stops on SIGTE
       } as Pod,
       { namespace: 'default' },
     );
-    const node = await until(async () => {
-      const pod = await api.get<Pod>(PODS, 'via-command', { namespace: 'default' });
-      return pod.spec?.nodeName || undefined;
-    });
+    const node = await until(
+      async () => {
+        const pod = await api.get<Pod>(PODS, 'via-command', { namespace: 'default' });
+        return pod.spec?.nodeName || undefined;
+      },
+      20_000,
+      { retryErrors: true },
+    );
     expect(node).toBe('cmd-node');
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

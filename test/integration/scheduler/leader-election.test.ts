@@ -7,6 +7,7 @@ import { loadKubeconfig } from '../../../client/kubeconfig.js';
 import { LEASES } from '../../../client/leader-election.js';
 import { ApiClient } from '../../../client/rest-client.js';
 import { startScheduler } from '../../../control-plane/scheduler/run.js';
+import { until } from '../../support/eventually.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const PODS = RESOURCES.find((d) => d.plural === 'pods' && d.group === '')!;
@@ -14,16 +15,6 @@ const NODES = RESOURCES.find((d) => d.plural === 'nodes' && d.group === '')!;
 
 let server: TestServer;
 let api: ApiClient;
-
-async function until<T>(check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Candidate {
   stop: AbortController;

@@ -6,6 +6,7 @@ import { RESOURCES } from '../../../api/resources.js';
 import { loadKubeconfig } from '../../../client/kubeconfig.js';
 import { ApiClient } from '../../../client/rest-client.js';
 import { startScheduler } from '../../../control-plane/scheduler/run.js';
+import { until } from '../../support/eventually.js';
 import { startSkiffServer, type TestServer } from '../../support/skiff-server.js';
 
 const res = (plural: string) => {
@@ -22,16 +23,6 @@ let server: TestServer;
 let api: ApiClient;
 const stop = new AbortController();
 let running: Promise<void>;
-
-async function until<T>(check: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function createNode(
   name: string,
