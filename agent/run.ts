@@ -9,7 +9,7 @@ import { GarbageCollector } from './gc/index.js';
 import { LogRotation } from './log-rotation.js';
 import { firstHostIPv4, readHostFacts } from './node-info.js';
 import { NODE_LEASE_RENEW_MS, NodeLease } from './node-lease.js';
-import { NodePressure } from './node-pressure.js';
+import { type EvictionThreshold, NodePressure } from './node-pressure.js';
 import { NodeRegistration } from './node-registration.js';
 import { type PodDnsSettings, parseResolvConf } from './pod-dns.js';
 import { PodManager } from './pod-manager.js';
@@ -32,6 +32,11 @@ export interface KubeletOptions {
   log: Logger;
   signal: AbortSignal;
   nodeName: string;
+  /** `--eviction-hard`: the thresholds of the pressure conditions. Default upstream's. */
+  evictionHard?: EvictionThreshold[];
+  /** `--image-gc-high-threshold` / `--image-gc-low-threshold` (percent of the image filesystem). */
+  imageGcHighThresholdPercent?: number;
+  imageGcLowThresholdPercent?: number;
   /** `--container-log-max-size` in bytes (default 10Mi) and `--container-log-max-files` (default 5). */
   containerLogMaxSizeBytes?: number;
   containerLogMaxFiles?: number;
@@ -156,7 +161,12 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       });
       log.info({ address: server.address, port: server.port }, 'kubelet API serving');
     }
-    const pressure = new NodePressure({ rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet', cri, log });
+    const pressure = new NodePressure({
+      rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet',
+      cri,
+      log,
+      thresholds: opts.evictionHard,
+    });
     const registration = new NodeRegistration({
       api: opts.api,
       cri,
@@ -213,6 +223,14 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       log,
       podLogsDir: opts.podLogsDir ?? '/var/log/pods',
       isPodKnown: (uid) => pods.isKnown(uid),
+      imagePolicy: {
+        ...(opts.imageGcHighThresholdPercent === undefined
+          ? {}
+          : { highThresholdPercent: opts.imageGcHighThresholdPercent }),
+        ...(opts.imageGcLowThresholdPercent === undefined
+          ? {}
+          : { lowThresholdPercent: opts.imageGcLowThresholdPercent }),
+      },
       sourcesReady: () => pods.sourcesReady(),
     });
     log.info({ nodeIP, cri: opts.criEndpoint, runtime: version?.runtimeVersion }, 'kubelet starting');

@@ -16,6 +16,9 @@ export interface KubeletFlags {
   cgroupRoot?: string;
   podManifestPath?: string;
   containerLogMaxSize: string;
+  evictionHard: string;
+  imageGcHighThreshold: string;
+  imageGcLowThreshold: string;
   containerLogMaxFiles: string;
   cgroupDriver: string;
   address: string;
@@ -116,6 +119,29 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
         'SKIFF_CGROUP_DRIVER',
         'cgroupfs',
       ).choices(['cgroupfs', 'systemd']),
+    )
+    .addOption(
+      opt(
+        '--eviction-hard <thresholds>',
+        '(node) pressure thresholds, e.g. memory.available<100Mi,nodefs.available<10% (upstream defaults)',
+        'SKIFF_EVICTION_HARD',
+      ),
+    )
+    .addOption(
+      opt(
+        '--image-gc-high-threshold <percent>',
+        '(runtime) image disk usage that starts image GC',
+        'SKIFF_IMAGE_GC_HIGH_THRESHOLD',
+        '85',
+      ),
+    )
+    .addOption(
+      opt(
+        '--image-gc-low-threshold <percent>',
+        '(runtime) image disk usage image GC frees down to',
+        'SKIFF_IMAGE_GC_LOW_THRESHOLD',
+        '80',
+      ),
     )
     .addOption(
       opt(
@@ -234,6 +260,15 @@ function kubeletPort(value: string): number {
 
 export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Promise<void> {
   // Bad flags stop the command before anything connects.
+  const { parseEvictionThresholds } = await import('../../agent/node-pressure.js');
+  const { DEFAULT_IMAGE_GC_POLICY, validateImageGcPolicy } = await import('../../agent/gc/image-gc-plan.js');
+  const evictionHard = flags.evictionHard ? parseEvictionThresholds(flags.evictionHard) : undefined;
+  const imageGc = {
+    highThresholdPercent: Number(flags.imageGcHighThreshold),
+    lowThresholdPercent: Number(flags.imageGcLowThreshold),
+    minAgeMs: DEFAULT_IMAGE_GC_POLICY.minAgeMs,
+  };
+  validateImageGcPolicy(imageGc);
   const containerLogMaxSizeBytes = logMaxSize(flags.containerLogMaxSize);
   const containerLogMaxFiles = logMaxFiles(flags.containerLogMaxFiles);
   if (flags.cgroupDriver === 'systemd')
@@ -286,6 +321,9 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
       manifestDir: flags.podManifestPath,
       containerLogMaxSizeBytes,
       containerLogMaxFiles,
+      evictionHard,
+      imageGcHighThresholdPercent: imageGc.highThresholdPercent,
+      imageGcLowThresholdPercent: imageGc.lowThresholdPercent,
       server: {
         address: flags.address,
         port: kubeletPort(flags.port),
