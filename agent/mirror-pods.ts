@@ -79,6 +79,8 @@ export class MirrorPods {
 
   private async create(pod: Pod, hash: string): Promise<void> {
     const nodeUid = await this.owner();
+    // As upstream, a mirror pod is owned by its Node: wait (next sync) until the Node is registered.
+    if (!nodeUid) return;
     const meta = pod.metadata ?? {};
     const mirror: Pod = {
       apiVersion: 'v1',
@@ -88,13 +90,9 @@ export class MirrorPods {
         namespace: meta.namespace,
         labels: meta.labels,
         annotations: { ...meta.annotations, [CONFIG_MIRROR_ANNOTATION]: hash },
-        ...(nodeUid
-          ? {
-              ownerReferences: [
-                { apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: nodeUid, controller: true },
-              ],
-            }
-          : {}),
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: nodeUid, controller: true },
+        ],
       },
       spec: pod.spec,
     };
