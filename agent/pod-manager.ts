@@ -115,11 +115,8 @@ export class PodManager {
 
   /** Whether the pod with this uid is one the kubelet runs (API, static, or still being stopped). */
   isKnown(uid: string): boolean {
-    return (
-      this.workers.has(uid) ||
-      this.staticPods.has(uid) ||
-      this.informer.store.list().some((p) => p.metadata?.uid === uid)
-    );
+    // Every API pod of this node has a worker until it is gone from the runtime and the API.
+    return this.workers.has(uid) || this.staticPods.has(uid);
   }
 
   /** True once the API pods are listed and the static manifests read: unknown pods are then really gone. */

@@ -116,6 +116,8 @@ function every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promis
 export async function startKubelet(opts: KubeletOptions): Promise<void> {
   const log = opts.log.child({ component: 'kubelet', node: opts.nodeName });
   const nodeIP = opts.nodeIP ?? firstHostIPv4();
+  const rootDir = opts.rootDir ?? '/var/lib/skiff/kubelet';
+  const podLogsDir = opts.podLogsDir ?? '/var/log/pods';
   if (!nodeIP) throw new Error('no non-internal IPv4 address found: pass --node-ip');
   const cri = new CriClient({ endpoint: opts.criEndpoint });
   const events = new EventRecorder({ api: opts.api, component: 'kubelet', host: opts.nodeName, log });
@@ -162,7 +164,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       log.info({ address: server.address, port: server.port }, 'kubelet API serving');
     }
     const pressure = new NodePressure({
-      rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet',
+      rootDir,
       cri,
       log,
       thresholds: opts.evictionHard,
@@ -193,7 +195,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
     const inputs = createContainerInputs({
       api: opts.api,
       log,
-      rootDir: opts.rootDir ?? '/var/lib/skiff/kubelet',
+      rootDir,
       nodeName: opts.nodeName,
       nodeIP,
       recorder: events,
@@ -207,7 +209,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       nodeIP,
       runtimeName: version?.runtimeName || 'containerd',
       cgroupRoot: opts.cgroupRoot ?? `/skiff-${opts.nodeName}`,
-      podLogsDir: opts.podLogsDir ?? '/var/log/pods',
+      podLogsDir,
       now: Date.now,
       inputs,
       probes,
@@ -221,7 +223,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
     const gc = new GarbageCollector({
       cri,
       log,
-      podLogsDir: opts.podLogsDir ?? '/var/log/pods',
+      podLogsDir,
       isPodKnown: (uid) => pods.isKnown(uid),
       imagePolicy: {
         ...(opts.imageGcHighThresholdPercent === undefined
