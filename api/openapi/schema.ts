@@ -20,6 +20,13 @@ export interface Schema {
   $ref?: string;
   allOf?: Schema[];
   default?: unknown;
+  enum?: unknown[];
+  /** OpenAPI 3.0 only; Swagger 2.0 has no equivalent and drops it. */
+  nullable?: boolean;
+  /** OpenAPI 3.0 only; Swagger 2.0 has no equivalent and drops it. */
+  oneOf?: Schema[];
+  /** OpenAPI 3.0 only; Swagger 2.0 has no equivalent and drops it. */
+  anyOf?: Schema[];
   'x-kubernetes-group-version-kind'?: GroupVersionKind[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;

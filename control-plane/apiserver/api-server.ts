@@ -13,6 +13,7 @@ import type { UserInfo } from './authn/user-info.js';
 import { decodeObjectBody, parseAccept, readBody, writeJson, writeStatusError } from './codec.js';
 import { Discovery, REVIEW_RESOURCES } from './discovery.js';
 import { KubeletProxy } from './handlers/kubelet-proxy.js';
+import { OpenApiV2Handler } from './handlers/openapi-v2.js';
 import { notFoundPath, ResourceHandler, storeKey } from './handlers/resource-handler.js';
 import { answerReview } from './handlers/reviews.js';
 import { type ApiMetrics, apiMetrics } from './metrics.js';
@@ -60,6 +61,7 @@ export class ApiServer {
   private readonly resources: readonly ResourceDef[];
   private openapiRoot: object | undefined;
   private readonly openapiGroupVersions = new Map<string, object | undefined>();
+  private readonly openapiV2: OpenApiV2Handler;
 
   constructor(private readonly o: ApiServerOptions) {
     this.resources = o.resources ?? RESOURCES;
@@ -73,6 +75,7 @@ export class ApiServer {
       );
     }
     this.discovery = new Discovery(this.resources);
+    this.openapiV2 = new OpenApiV2Handler(this.resources);
     const kubeletProxy = new KubeletProxy(() => this.store('', 'v1', 'nodes'), o.kubeletClient);
     this.handler = new ResourceHandler({
       stores: this.stores,
@@ -239,6 +242,8 @@ export class ApiServer {
       case '/apis':
         if (accept.aggregatedDiscovery) return this.aggregated(res, false, accept.aggregatedDiscovery);
         return writeJson(res, 200, this.discovery.apiGroupList());
+      case '/openapi/v2':
+        return this.openapiV2.serve(req, res);
       case '/openapi/v3':
         this.openapiRoot ??= buildV3Root(this.resources);
         return writeJson(res, 200, this.openapiRoot);
@@ -251,6 +256,7 @@ export class ApiServer {
             '/healthz',
             '/livez',
             '/metrics',
+            '/openapi/v2',
             '/openapi/v3',
             '/readyz',
             '/version',
