@@ -1,55 +1,47 @@
 /**
  * A minimal protocol buffers wire-format writer (proto3 scalars, strings and nested messages).
- * A nested message is written into its own writer and appended by reference, so a document is
- * copied once, when `finish()` joins the pieces.
+ * Each message is written into its own growable buffer; a nested message is copied into its
+ * parent once finished, since its length prefix must come first.
  */
 
 const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
 
-const encoder = new TextEncoder();
-
 export class ProtoWriter {
-  private readonly parts: Uint8Array[] = [];
-  private pending: number[] = [];
+  private buf = Buffer.allocUnsafe(64);
   /** Bytes written so far. */
   length = 0;
 
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    this.parts.push(Uint8Array.from(this.pending));
-    this.pending = [];
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
   }
 
   private varint(value: number): void {
+    this.reserve(10);
     let v = value;
     while (v > 0x7f) {
-      this.pending.push((v & 0x7f) | 0x80);
-      this.length++;
+      this.buf[this.length++] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
     }
-    this.pending.push(v);
-    this.length++;
+    this.buf[this.length++] = v;
   }
 
   private tag(field: number, wireType: number): void {
     this.varint(field * 8 + wireType);
   }
 
-  private append(bytes: Uint8Array): void {
-    this.flush();
-    this.parts.push(bytes);
-    this.length += bytes.length;
-  }
-
   /** A string field; proto3 leaves out the empty string unless `always`. */
   string(field: number, value: string | undefined, always = false): this {
     if (value === undefined || (value === '' && !always)) return this;
-    const bytes = encoder.encode(value);
+    const size = Buffer.byteLength(value);
     this.tag(field, LENGTH_DELIMITED);
-    this.varint(bytes.length);
-    if (bytes.length > 0) this.append(bytes);
+    this.varint(size);
+    this.reserve(size);
+    this.length += this.buf.write(value, this.length, 'utf8');
     return this;
   }
 
@@ -78,33 +70,24 @@ export class ProtoWriter {
 
   double(field: number, value: number | undefined): this {
     if (value === undefined || value === 0) return this;
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setFloat64(0, value, true);
     this.tag(field, FIXED64);
-    this.append(bytes);
+    this.reserve(8);
+    this.length = this.buf.writeDoubleLE(value, this.length);
     return this;
   }
 
   /** An embedded message, written even when empty (its presence can matter). */
   message(field: number, body: ProtoWriter | undefined): this {
     if (!body) return this;
-    body.flush();
     this.tag(field, LENGTH_DELIMITED);
     this.varint(body.length);
-    this.flush();
-    for (const p of body.parts) this.parts.push(p);
-    this.length += body.length;
+    this.reserve(body.length);
+    this.length += body.buf.copy(this.buf, this.length, 0, body.length);
     return this;
   }
 
-  finish(): Uint8Array {
-    this.flush();
-    const out = new Uint8Array(this.length);
-    let offset = 0;
-    for (const p of this.parts) {
-      out.set(p, offset);
-      offset += p.length;
-    }
-    return out;
+  /** The bytes written, as a view of the writer's buffer. */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.length);
   }
 }
