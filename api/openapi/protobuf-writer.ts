@@ -1,15 +1,25 @@
 /**
- * A minimal protocol buffers wire-format writer (proto3 scalars, strings and nested messages).
- * Each message is written into its own growable buffer; a nested message is copied into its
- * parent once finished, since its length prefix must come first.
+ * A minimal protocol buffers wire-format writer (proto3 scalars, strings and nested messages),
+ * writing a whole document into one growable buffer. A nested message is written in place: its
+ * length prefix gets the widest slot it could need, and once the message is complete the body
+ * moves back over the unused bytes of the slot. So encoding allocates little besides the buffer.
  */
 
 const VARINT = 0;
 const FIXED64 = 1;
 const LENGTH_DELIMITED = 2;
+/** Varint bytes reserved for a nested message's length: enough for 256 MiB. */
+const LENGTH_SLOT = 4;
+const MAX_MESSAGE = 2 ** (7 * LENGTH_SLOT);
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let v = value; v > 0x7f; v = Math.floor(v / 128)) size++;
+  return size;
+}
 
 export class ProtoWriter {
-  private buf = Buffer.allocUnsafe(64);
+  private buf = Buffer.allocUnsafe(64 * 1024);
   /** Bytes written so far. */
   length = 0;
 
@@ -76,18 +86,25 @@ export class ProtoWriter {
     return this;
   }
 
-  /** An embedded message, written even when empty (its presence can matter). */
-  message(field: number, body: ProtoWriter | undefined): this {
-    if (!body) return this;
+  /** An embedded message, written by `body` into this writer; written even when empty. */
+  message(field: number, body: (w: this) => void): this {
     this.tag(field, LENGTH_DELIMITED);
-    this.varint(body.length);
-    this.reserve(body.length);
-    this.length += body.buf.copy(this.buf, this.length, 0, body.length);
+    this.reserve(LENGTH_SLOT);
+    const slot = this.length;
+    this.length += LENGTH_SLOT;
+    body(this);
+    const size = this.length - slot - LENGTH_SLOT;
+    if (size >= MAX_MESSAGE) throw new Error(`protobuf message of ${size} bytes is too large`);
+    const used = varintSize(size);
+    if (used < LENGTH_SLOT) this.buf.copyWithin(slot + used, slot + LENGTH_SLOT, this.length);
+    this.length = slot;
+    this.varint(size);
+    this.length += size;
     return this;
   }
 
-  /** The bytes written, as a view of the writer's buffer. */
+  /** The bytes written, copied into a buffer of exactly their size. */
   finish(): Buffer {
-    return this.buf.subarray(0, this.length);
+    return Buffer.from(this.buf.subarray(0, this.length));
   }
 }

@@ -99,8 +99,7 @@ export class OpenApiV2Handler {
         if (form === 'json') this.json = json;
       }
       if (form === 'protobuf') {
-        // A copy of exactly its size: the encoder's buffer may be up to twice as large.
-        this.protobuf = Buffer.from(encodeV2Protobuf(doc));
+        this.protobuf = encodeV2Protobuf(doc);
       }
     }
     return { body: (form === 'json' ? this.json : this.protobuf)!, etag: this.etag! };

@@ -37,13 +37,13 @@ const extensions = (m: Fields, field: number): Record<string, unknown> =>
 
 describe('ProtoWriter', () => {
   it('writes varints, strings, doubles and nested messages in wire format', () => {
-    const inner = new ProtoWriter().string(1, 'hi');
     const bytes = new ProtoWriter()
       .int64(1, 300)
       .string(2, '')
       .bool(3, true)
       .double(4, 1.5)
-      .message(5, inner)
+      .message(5, (inner) => inner.string(1, 'hi'))
+      .message(6, () => {})
       .finish();
     const r = protobuf.Reader.create(bytes);
     expect([...bytes.slice(0, 3)]).toEqual([0x08, 0xac, 0x02]);
@@ -53,7 +53,21 @@ describe('ProtoWriter', () => {
     expect(fields.get(3)).toEqual([1]);
     expect(fields.get(4)).toEqual([1.5]);
     expect(text(decode(fields.get(5)![0] as Uint8Array).get(1)![0])).toBe('hi');
+    expect([...bytes.slice(-2)]).toEqual([0x32, 0x00]);
     expect(r.len).toBe(bytes.length);
+  });
+
+  it('writes the length prefix of a large nested message in as many bytes as it needs', () => {
+    const big = 'x'.repeat(20_000);
+    const bytes = new ProtoWriter()
+      .message(1, (m) => m.string(1, big).message(2, (n) => n.string(1, 'y')))
+      .finish();
+    const outer = protobuf.Reader.create(bytes);
+    expect(outer.uint32()).toBe(0x0a);
+    const inner = decode(outer.bytes());
+    expect(outer.pos).toBe(bytes.length);
+    expect(text(inner.get(1)![0])).toBe(big);
+    expect(text(decode(inner.get(2)![0] as Uint8Array).get(1)![0])).toBe('y');
   });
 
   it('writes a false member of a oneof but leaves a plain false out', () => {
