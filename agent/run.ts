@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { EventRecorder } from '../client/event-recorder.js';
 import type { ApiClient } from '../client/rest-client.js';
@@ -158,6 +159,7 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
         tlsCertFile: opts.server.tlsCertFile,
         tlsPrivateKeyFile: opts.server.tlsPrivateKeyFile,
         certNames: [nodeIP],
+        certDir: join(rootDir, 'pki'),
         clientCaFile: opts.server.clientCaFile,
         clientCaPem: opts.server.clientCaFile ? undefined : opts.api.connection.ca,
       });

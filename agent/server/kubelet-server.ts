@@ -10,13 +10,12 @@ import { register } from 'prom-client';
 import { badRequest, StatusError, unauthorized } from '../../api/errors.js';
 import type { CriClient } from '../../shim/index.js';
 import { parseContainerLogQuery, serveContainerLogs } from './container-logs.js';
-import { connectSpdyV4, connectWebSocketV4, spdyUpgrade } from './cri-stream-client.js';
 import { refuseUpgrade, statusOfCriError } from './cri-stream-errors.js';
-import { SPDY_TUNNEL_PROTOCOL, tunnelPortForward } from './port-forward-tunnel.js';
-import { bridgeV5, V5_PROTOCOL } from './remote-command-bridge.js';
+import { kubeletServingCertificate } from './kubelet-certificate.js';
 import { type PodRef, RuntimeTargets } from './runtime-targets.js';
 import { requestsTotal, streamsTotal } from './server-metrics.js';
 import { readServingCertificate, selfSignedServingCertificate } from './serving-certificate.js';
+import { SPDY_TUNNEL_PROTOCOL, V5_PROTOCOL } from './stream-protocols.js';
 import { replayUpgrade } from './upgrade-replay.js';
 
 export const DEFAULT_KUBELET_PORT = 10250;
@@ -36,6 +35,8 @@ export interface KubeletServerOptions {
   tlsPrivateKeyFile?: string;
   /** Names and addresses (e.g. the node IP) the self-signed certificate covers besides the defaults. */
   certNames?: string[];
+  /** Without a certificate file: where the self-signed one is kept across restarts (kubelet.crt/.key). */
+  certDir?: string;
   /**
    * CA whose client certificates are required (`--client-ca-file`); the API server presents one
    * signed by the cluster CA. Without a CA no client certificate is asked for.
@@ -98,6 +99,9 @@ export function routeOf(pathname: string): Route | undefined {
   }
 }
 
+// The WebSocket and SPDY libraries load on the first stream, not with every kubelet.
+const streamClient = () => import('./cri-stream-client.js');
+
 const truthy = (v: string | null) => v === 'true' || v === '1';
 const notFoundPath = (path: string) => new StatusError(404, 'NotFound', `the server could not find ${path}`);
 
@@ -110,13 +114,16 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
   const now = o.now ?? Date.now;
   if ((o.tlsCertFile === undefined) !== (o.tlsPrivateKeyFile === undefined))
     throw new Error('tlsCertFile and tlsPrivateKeyFile go together');
+  const selfSigned = {
+    commonName: `${o.nodeName}@${Math.floor(now() / 1000)}`,
+    names: ['localhost', '127.0.0.1', hostname(), o.nodeName, ...(o.certNames ?? [])],
+  };
   const serving =
     o.tlsCertFile && o.tlsPrivateKeyFile
       ? await readServingCertificate(o.tlsCertFile, o.tlsPrivateKeyFile)
-      : await selfSignedServingCertificate({
-          commonName: `${o.nodeName}@${Math.floor(now() / 1000)}`,
-          names: ['localhost', '127.0.0.1', hostname(), o.nodeName, ...(o.certNames ?? [])],
-        });
+      : o.certDir
+        ? await kubeletServingCertificate({ ...selfSigned, certDir: o.certDir, log, now: new Date(now()) })
+        : await selfSignedServingCertificate(selfSigned);
   const clientCa = o.clientCaPem ?? (o.clientCaFile ? await readFile(o.clientCaFile, 'utf8') : undefined);
   const targets = new RuntimeTargets(o.cri, o.pods);
 
@@ -233,11 +240,15 @@ export async function startKubeletServer(o: KubeletServerOptions): Promise<Kubel
       if (websocket && kind !== 'portForward' && offered.has(V5_PROTOCOL)) {
         // The runtime refuses v5. v4 over WebSocket cannot close stdin alone, SPDY can: with stdin
         // (where the end of the client's input must reach the process) SPDY is used.
+        const { connectSpdyV4, connectWebSocketV4 } = await streamClient();
+        const { bridgeV5 } = await import('./remote-command-bridge.js');
         const session = kinds.stdin ? await connectSpdyV4(criUrl, kinds) : await connectWebSocketV4(criUrl);
         requestsTotal.inc({ endpoint, code: 101 });
         streamsTotal.inc({ kind, protocol: 'websocket-v5' });
         await bridgeV5(req, socket, head, session, slog);
       } else if (websocket && kind === 'portForward' && offered.has(SPDY_TUNNEL_PROTOCOL)) {
+        const { spdyUpgrade } = await streamClient();
+        const { tunnelPortForward } = await import('./port-forward-tunnel.js');
         const runtime = await spdyUpgrade(criUrl, 'portforward.k8s.io');
         requestsTotal.inc({ endpoint, code: 101 });
         streamsTotal.inc({ kind, protocol: 'spdy-tunnel' });

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 
-/** kubectl's first port-forward attempt: SPDY/3.1 carried in WebSocket binary messages. */
-export const SPDY_TUNNEL_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+import { SPDY_TUNNEL_PROTOCOL } from './stream-protocols.js';
+
+export { SPDY_TUNNEL_PROTOCOL };
 
 const tunnelServer = new WebSocketServer({
   noServer: true,

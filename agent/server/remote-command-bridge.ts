@@ -5,7 +5,9 @@ import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
 import { CHANNEL, type CriChannelSession } from './cri-stream-client.js';
 
-export const V5_PROTOCOL = 'v5.channel.k8s.io';
+import { V5_PROTOCOL } from './stream-protocols.js';
+
+export { V5_PROTOCOL };
 
 /** Bytes in flight in either direction above which the sending side is paused, and below which resumed. */
 const HIGH_WATER = 1 << 20;

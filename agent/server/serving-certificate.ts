@@ -3,11 +3,20 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
 
-// @peculiar/x509 loads tsyringe, which refuses to start without a Reflect metadata API. Nothing
-// here uses decorator metadata, so an inert stand-in is installed before the first import.
-ensureReflectMetadata();
-const x509: typeof X509 = await import('@peculiar/x509');
-x509.cryptoProvider.set(webcrypto);
+let x509Module: Promise<typeof X509> | undefined;
+
+/** The X.509 library, loaded on first use: a kubelet that reuses its certificate never loads it. */
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    // @peculiar/x509 loads tsyringe, which refuses to start without a Reflect metadata API.
+    // Nothing here uses decorator metadata, so an inert stand-in is installed before the import.
+    ensureReflectMetadata();
+    const x509: typeof X509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto);
+    return x509;
+  })();
+  return x509Module;
+}
 
 export interface ServingCertificate {
   certPem: string;
@@ -30,6 +39,7 @@ export async function selfSignedServingCertificate(o: {
   now?: Date;
   days?: number;
 }): Promise<ServingCertificate> {
+  const x509 = await loadX509();
   const now = o.now ?? new Date();
   const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
     'sign',
