@@ -1,9 +1,10 @@
-import { type IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
 import { internalError, StatusError, unauthorized } from '../../api/errors.js';
+import { http } from '../../api/node-http.js';
 import type { KubeObject } from '../../api/object.js';
 import { buildV3GroupVersion, buildV3Root } from '../../api/openapi/index.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
@@ -95,7 +96,7 @@ export class ApiServer {
     // Upgrade requests (exec/attach over WebSocket or SPDY) get a response bound to the raw socket.
     this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (head.length > 0) socket.unshift(head);
-      const res = new ServerResponse(req);
+      const res = new http.ServerResponse(req);
       res.assignSocket(socket as never);
       void this.serve(req, res);
     });

@@ -1,5 +1,6 @@
-import { ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { http } from '../../../api/node-http.js';
 
 /** One watch event line, with its HTTP/1.1 chunk framing (size line, data, CRLF) already around it. */
 export interface Frame {
@@ -29,7 +30,7 @@ export class WatchOutput {
 
   constructor(private readonly res: ServerResponse) {
     const socket = res.socket;
-    const owns = res instanceof ServerResponse && res.headersSent && res.chunkedEncoding;
+    const owns = res instanceof http.ServerResponse && res.headersSent && res.chunkedEncoding;
     this.socket = owns && socket && !socket.destroyed && socket.writable ? socket : undefined;
   }
 
