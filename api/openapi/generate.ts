@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix } from 'node:path';
 import type * as TS from 'typescript';
+import { compareStrings } from '../compare-strings.js';
 import { applyPatchMeta } from './patch-meta.js';
 import { DEFINITIONS_REF_PREFIX, type Definitions, type Schema } from './schema.js';
 
@@ -130,7 +131,7 @@ class Generator {
         'IntOrString holds either an int32 or a string. In JSON and YAML it is written as the inner value itself, so a field of this type accepts a number or a name.',
     };
     applyPatchMeta(this.defs);
-    return Object.fromEntries(Object.entries(this.defs).sort(([a], [b]) => a.localeCompare(b)));
+    return Object.fromEntries(Object.entries(this.defs).sort(([a], [b]) => compareStrings(a, b)));
   }
 
   private parse(root: string, file: string): Module {

@@ -1,3 +1,4 @@
+import { compareStrings } from '../compare-strings.js';
 import type { ResourceDef } from '../resources.js';
 import type { GroupVersionKind } from './schema.js';
 
@@ -354,7 +355,7 @@ export function groupVersionPaths(
   return resources
     .filter((r) => r.group === group && r.version === version)
     .flatMap(resourcePaths)
-    .sort((a, b) => a.path.localeCompare(b.path));
+    .sort((a, b) => compareStrings(a.path, b.path));
 }
 
 /** Definitions a group/version's operations name directly (the roots of its schema closure). */

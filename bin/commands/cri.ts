@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { compareStrings } from '../../api/compare-strings.js';
 import { DEFAULT_CRI_ENDPOINT } from '../../shim/endpoint.js';
 import type { Container, CriClient, PodSandbox } from '../../shim/index.js';
 
@@ -222,7 +223,7 @@ export function criCommand(io: CriCommandIO = processIO): Command {
             rows.push([t.slice(0, i), t.slice(i + 1), id, humanSize(img.size)]);
           }
         }
-        rows.sort((a, b) => (a[0] + a[1]).localeCompare(b[0] + b[1]));
+        rows.sort((a, b) => compareStrings(a[0] + a[1], b[0] + b[1]));
         io.out(formatTable(['IMAGE', 'TAG', 'IMAGE ID', 'SIZE'], rows));
       }),
     );

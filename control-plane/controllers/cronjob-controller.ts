@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { CronJob, CronJobStatus } from 'kubernetes-types/batch/v1.js';
 import type { ObjectReference } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import { compareStrings } from '../../api/compare-strings.js';
 import { isStatusError } from '../../api/errors.js';
 import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
@@ -230,7 +231,7 @@ function refs(jobs: JobObject[]): ObjectReference[] {
       uid: j.metadata.uid,
       resourceVersion: j.metadata.resourceVersion,
     }))
-    .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+    .sort((a, b) => compareStrings(a.name ?? '', b.name ?? ''));
 }
 
 export const cronJobEntry: ControllerEntry = {

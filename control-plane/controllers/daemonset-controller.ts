@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1.js';
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import { compareStrings } from '../../api/compare-strings.js';
 import { isStatusError } from '../../api/errors.js';
 import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, EventRecorder, Store, WorkQueue } from '../../client/index.js';
@@ -24,7 +25,7 @@ export type DaemonSetObject = DaemonSet & KubeObject;
 type NodeObject = Node & KubeObject;
 
 function byCreation(a: PodObject, b: PodObject): number {
-  return (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '');
+  return compareStrings(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '');
 }
 
 /**

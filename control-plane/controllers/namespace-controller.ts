@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Namespace, NamespaceCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import { compareStrings } from '../../api/compare-strings.js';
 import { isStatusError } from '../../api/errors.js';
 import type { KubeObject } from '../../api/object.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
@@ -149,8 +150,8 @@ export class NamespaceController {
     remaining: Remaining | undefined,
   ): Promise<void> {
     const now = new Date(this.d.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
-    const counts = remaining ? [...remaining.counts].sort(([a], [b]) => a.localeCompare(b)) : [];
-    const finalizers = remaining ? [...remaining.finalizers].sort(([a], [b]) => a.localeCompare(b)) : [];
+    const counts = remaining ? [...remaining.counts].sort(([a], [b]) => compareStrings(a, b)) : [];
+    const finalizers = remaining ? [...remaining.finalizers].sort(([a], [b]) => compareStrings(a, b)) : [];
     const wanted: Omit<NamespaceCondition, 'lastTransitionTime'>[] = [
       {
         type: 'NamespaceDeletionDiscoveryFailure',

@@ -1,5 +1,6 @@
 import type { Node } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
+import { compareStrings } from '../../api/compare-strings.js';
 import { isStatusError } from '../../api/errors.js';
 import { type KubeObject, keyOf } from '../../api/object.js';
 import type { ApiClient, Clock, Store, WorkQueue } from '../../client/index.js';
@@ -58,7 +59,7 @@ export class PodGarbageCollector {
     const excess = done.length - threshold;
     if (excess <= 0) return;
     done.sort((a, b) =>
-      (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''),
+      compareStrings(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? ''),
     );
     for (const pod of done.slice(0, excess)) await this.forceDelete(pod, 'terminated pod over the threshold');
   }

@@ -1,5 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { PriorityClass } from 'kubernetes-types/scheduling/v1.js';
+import { compareStrings } from '../../../api/compare-strings.js';
 import { forbidden, isStatusError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
 import type { ResourceStore } from './resource-store.js';
@@ -44,7 +45,7 @@ export async function admitPodPriority(obj: KubeObject, classes: ResourceStore):
       .sort(
         (a, b) =>
           a.value - b.value ||
-          (a.metadata?.creationTimestamp ?? '').localeCompare(b.metadata?.creationTimestamp ?? ''),
+          compareStrings(a.metadata?.creationTimestamp ?? '', b.metadata?.creationTimestamp ?? ''),
       )[0];
     if (pc) spec.priorityClassName = pc.metadata?.name;
   }
