@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container as ContainerSpec, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
@@ -13,6 +13,7 @@ import {
   isCriNotFound,
   type PodSandboxConfig,
 } from '../shim/index.js';
+import type { CgroupLayout } from './cgroup-layout.js';
 import { buildContainerConfig, type ImageUser } from './container-config.js';
 import type { ContainerInputs } from './container-inputs.js';
 import { CONTAINER_NAME_LABEL, POD_UID_LABEL } from './labels.js';
@@ -39,8 +40,8 @@ export interface PodWorkerDeps {
   nodeIP: string;
   /** `containerd` in containerIDs. */
   runtimeName: string;
-  /** Pod cgroups go under `<cgroupRoot>/pod<uid>` (cgroupfs driver). */
-  cgroupRoot: string;
+  /** Where pod cgroups go (per `--cgroup-driver`). */
+  cgroups: CgroupLayout;
   /** Container logs go under `<podLogsDir>/<ns>_<name>_<uid>/`. */
   podLogsDir: string;
   now: () => number;
@@ -675,25 +676,8 @@ export class PodWorker {
     }
   }
 
-  /** containerd leaves the pod-level cgroup directories behind (cgroupfs driver). */
+  /** containerd leaves the pod-level cgroup behind (directories, or a systemd slice). */
   private async removeCgroups(): Promise<void> {
-    // The QoS tier may not be known any more (the pod is gone): try each.
-    const rels = ['', '/burstable', '/besteffort'].map(
-      (tier) => `${this.d.cgroupRoot}${tier}/pod${this.uid}`,
-    );
-    for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-      for (const rel of rels) await removeTree(join('/sys/fs/cgroup', h, rel));
-    }
+    await this.d.cgroups.removePod(this.uid);
   }
-}
-
-async function removeTree(path: string): Promise<void> {
-  let dirs: string[];
-  try {
-    dirs = (await readdir(path, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return;
-  }
-  for (const d of dirs) await removeTree(join(path, d));
-  await rmdir(path).catch(() => undefined);
 }

@@ -37,13 +37,3 @@ export function containerOomScoreAdj(pod: Pod, spec: Container, memoryCapacityBy
   if (adj === BEST_EFFORT_OOM_SCORE_ADJ) return adj - 1;
   return adj;
 }
-
-/**
- * The pod's cgroup parent under the node's root, per QoS class as upstream lays it out:
- * Guaranteed pods directly under the root, the others under `burstable/` or `besteffort/`.
- */
-export function podCgroupParent(cgroupRoot: string, pod: Pod, uid: string): string {
-  const qos = podQosClass(pod.spec);
-  const tier = qos === 'Guaranteed' ? '' : `/${qos.toLowerCase()}`;
-  return `${cgroupRoot}${tier}/pod${uid}`;
-}

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { EventRecorder } from '../client/event-recorder.js';
 import type { ApiClient } from '../client/rest-client.js';
 import { CriClient } from '../shim/index.js';
+import { type CgroupDriver, cgroupfsLayout, defaultRootSlice, systemdLayout } from './cgroup-layout.js';
 import { PodNetwork } from './cni/pod-network.js';
 import { createContainerInputs } from './container-inputs.js';
 import { GarbageCollector } from './gc/index.js';
@@ -52,7 +53,10 @@ export interface KubeletOptions {
   /** `unix:///run/containerd/containerd.sock` */
   criEndpoint: string;
   /** Parent of the pod cgroups (cgroupfs driver). Default `/skiff-<nodeName>`. */
+  /** `--cgroup-root`: a path (cgroupfs) or a slice name (systemd); default per node. */
   cgroupRoot?: string;
+  /** `--cgroup-driver`; default cgroupfs. */
+  cgroupDriver?: CgroupDriver;
   /** Kubelet state (pod volumes under pods/<uid>/). Default /var/lib/skiff/kubelet. */
   rootDir?: string;
   /** Where CRI container logs go. Default /var/log/pods. */
@@ -210,7 +214,10 @@ export async function startKubelet(opts: KubeletOptions): Promise<void> {
       nodeName: opts.nodeName,
       nodeIP,
       runtimeName: version?.runtimeName || 'containerd',
-      cgroupRoot: opts.cgroupRoot ?? `/skiff-${opts.nodeName}`,
+      cgroups:
+        opts.cgroupDriver === 'systemd'
+          ? systemdLayout(opts.cgroupRoot ?? defaultRootSlice(opts.nodeName))
+          : cgroupfsLayout(opts.cgroupRoot ?? `/skiff-${opts.nodeName}`),
       podLogsDir,
       now: Date.now,
       inputs,

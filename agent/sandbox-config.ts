@@ -1,15 +1,15 @@
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import type { NamespaceOption, PodSandboxConfig, PortMapping, Protocol } from '../shim/index.js';
+import type { CgroupLayout } from './cgroup-layout.js';
 import { POD_NAME_LABEL, POD_NAMESPACE_LABEL, POD_UID_LABEL } from './labels.js';
 import { type PodDnsSettings, podDnsConfig, podHostnameAndDomain } from './pod-dns.js';
-import { podCgroupParent } from './qos.js';
 
 export interface SandboxSettings {
   /** Container logs go under `<podLogsDir>/<ns>_<name>_<uid>/`. */
   podLogsDir: string;
-  /** Pod cgroups go under `<cgroupRoot>/pod<uid>` (cgroupfs driver). */
-  cgroupRoot: string;
+  /** Where pod cgroups go (per `--cgroup-driver`). */
+  cgroups: CgroupLayout;
   /** Cluster DNS, cluster domain and the host's resolver config. Without: no DNS config, so the runtime copies the host's resolv.conf. */
   dns?: PodDnsSettings;
 }
@@ -78,7 +78,7 @@ export function buildSandboxConfig(
     },
     annotations: { ...m.annotations },
     linux: {
-      cgroupParent: podCgroupParent(s.cgroupRoot, pod, uid),
+      cgroupParent: s.cgroups.podParent(pod, uid),
       securityContext: { namespaceOptions: podNamespaces(pod) },
     },
   };

@@ -78,7 +78,7 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
     .addOption(
       opt(
         '--cgroup-root <path>',
-        '(runtime) parent cgroup of the pods; default /skiff-<node>',
+        '(runtime) parent cgroup of the pods: a path (cgroupfs; default /skiff-<node>) or a slice (systemd; default skiff_<node>.slice)',
         'SKIFF_CGROUP_ROOT',
       ),
     )
@@ -115,7 +115,7 @@ export function addKubeletOnlyOptions(cmd: Command): Command {
     .addOption(
       opt(
         '--cgroup-driver <driver>',
-        '(runtime) cgroupfs (the systemd driver is not supported yet)',
+        '(runtime) cgroupfs, or systemd (pod cgroups as systemd slices; containerd must use SystemdCgroup = true)',
         'SKIFF_CGROUP_DRIVER',
         'cgroupfs',
       ).choices(['cgroupfs', 'systemd']),
@@ -271,10 +271,12 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
   validateImageGcPolicy(imageGc);
   const containerLogMaxSizeBytes = logMaxSize(flags.containerLogMaxSize);
   const containerLogMaxFiles = logMaxFiles(flags.containerLogMaxFiles);
-  if (flags.cgroupDriver === 'systemd')
-    throw new Error(
-      '--cgroup-driver=systemd is not supported yet: use cgroupfs (containerd must then run with SystemdCgroup = false, as the containerd skiff starts does)',
-    );
+  const cgroupDriver = flags.cgroupDriver === 'systemd' ? 'systemd' : 'cgroupfs';
+  if (cgroupDriver === 'systemd') {
+    const { systemdUnavailable } = await import('../../agent/cgroup-layout.js');
+    const why = systemdUnavailable();
+    if (why) throw new Error(why);
+  }
   const log = rootLogger();
   const nodeName = (flags.nodeName || flags.hostnameOverride || os.hostname()).toLowerCase();
   const { ContainerdSupervisor } = await import('../../agent/containerd/containerd-supervisor.js');
@@ -292,7 +294,7 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
           root: join(dirname(flags.rootDir), 'containerd'),
           state: join(dirname(flags.containerRuntimeEndpoint.replace(/^unix:\/\//, '')), 'state'),
           sandboxImage: BUNDLED_PAUSE_IMAGE,
-          cgroupDriver: 'cgroupfs',
+          cgroupDriver,
           cniConfDir: flags.cniConfDir ?? '/etc/cni/net.d',
           cniBinDir: flags.cniBinDir ?? '/usr/lib/cni',
           registryConfigDir: '/etc/containerd/certs.d',
@@ -332,6 +334,7 @@ export async function runKubelet(flags: KubeletFlags, signal: AbortSignal): Prom
         clientCaFile: flags.clientCaFile,
       },
       cgroupRoot: flags.cgroupRoot,
+      cgroupDriver,
       clusterDNS: list(flags.clusterDns),
       clusterDomain: flags.clusterDomain,
       resolvConf: flags.resolvConf,

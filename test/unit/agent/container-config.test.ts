@@ -7,7 +7,7 @@ import {
   milliCpuToQuota,
   milliCpuToShares,
 } from '../../../agent/container-config.js';
-import { containerOomScoreAdj, podCgroupParent } from '../../../agent/qos.js';
+import { containerOomScoreAdj } from '../../../agent/qos.js';
 import { WaitingError } from '../../../agent/waiting-error.js';
 
 const GiB = 1024 ** 3;
@@ -67,13 +67,6 @@ describe('linux resources', () => {
     const c: Container = { name: 'c' };
     const p = pod([c], { priority: 2_000_001_000, priorityClassName: 'system-node-critical' });
     expect(containerOomScoreAdj(p, c, GiB)).toBe(-997);
-  });
-  it('puts pod cgroups under a QoS tier', () => {
-    const g: Container = { name: 'c', resources: { limits: { cpu: '1', memory: '1Gi' } } };
-    const b: Container = { name: 'c', resources: { requests: { cpu: '1' } } };
-    expect(podCgroupParent('/skiff-n', pod([g]), 'u1')).toBe('/skiff-n/podu1');
-    expect(podCgroupParent('/skiff-n', pod([b]), 'u1')).toBe('/skiff-n/burstable/podu1');
-    expect(podCgroupParent('/skiff-n', pod([{ name: 'c' }]), 'u1')).toBe('/skiff-n/besteffort/podu1');
   });
 });
 

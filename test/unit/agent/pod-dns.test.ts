@@ -1,5 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1.js';
 import { describe, expect, it } from 'vitest';
+import { cgroupfsLayout } from '../../../agent/cgroup-layout.js';
 import {
   missingClusterDns,
   type PodDnsSettings,
@@ -138,7 +139,7 @@ describe('pod host name', () => {
   });
 
   it('is set on pod-network sandboxes only: a host-network sandbox has no UTS namespace of its own', () => {
-    const s = { podLogsDir: '/var/log/pods', cgroupRoot: '/skiff', dns: SETTINGS };
+    const s = { podLogsDir: '/var/log/pods', cgroups: cgroupfsLayout('/skiff'), dns: SETTINGS };
     const own = buildSandboxConfig(pod({ hostname: 'www' }), 'u1', 0, s);
     expect(own.hostname).toBe('www');
     expect(own.linux?.securityContext?.namespaceOptions?.network).toBe('POD');
@@ -151,7 +152,7 @@ describe('pod host name', () => {
 
   it('without DNS settings the sandbox has no DNS config (the runtime copies the node resolv.conf)', () => {
     expect(
-      buildSandboxConfig(pod(), 'u1', 0, { podLogsDir: '/l', cgroupRoot: '/c' }).dnsConfig,
+      buildSandboxConfig(pod(), 'u1', 0, { podLogsDir: '/l', cgroups: cgroupfsLayout('/c') }).dnsConfig,
     ).toBeUndefined();
   });
 });

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { systemdUnavailable } from '../../../agent/cgroup-layout.js';
 import { defaultAgentFlags } from '../../../bin/commands/agent.js';
 import { type KubeletFlags, runKubelet } from '../../../bin/commands/kubelet.js';
 
@@ -30,5 +32,15 @@ describe('skiff kubelet flags', () => {
     [{ SKIFF_CONTAINER_LOG_MAX_SIZE: 'lots' }, /--container-log-max-size: "lots" is not a quantity/],
   ])('refuses %o before connecting anywhere', async (env, message) => {
     await expect(runKubelet(flags(env), new AbortController().signal)).rejects.toThrow(message);
+  });
+
+  it('takes the systemd cgroup driver only where systemd is the init system', async () => {
+    if (existsSync('/run/systemd/system')) {
+      expect(systemdUnavailable()).toBeUndefined();
+      return;
+    }
+    await expect(
+      runKubelet(flags({ SKIFF_CGROUP_DRIVER: 'systemd' }), new AbortController().signal),
+    ).rejects.toThrow(/--cgroup-driver=systemd needs systemd as the init system/);
   });
 });
