@@ -19,6 +19,7 @@ import {
 } from './disruption-budget.js';
 import type { PodObject } from './replicaset-controller.js';
 import { DEPLOYMENTS, POD_DISRUPTION_BUDGETS, PODS, REPLICA_SETS, STATEFUL_SETS } from './resources.js';
+import { StaleDisruptionCleaner } from './stale-disruption.js';
 
 type RSObject = ReplicaSet & KubeObject;
 type DeploymentObject = Deployment & KubeObject;
@@ -201,17 +202,30 @@ export const disruptionEntry: ControllerEntry = {
       onUpdate: (_o, b) => queue.add(keyOf(b)),
       onDelete: (b) => queue.add(keyOf(b)),
     });
+    const staleQueue = ctx.newQueue();
+    const stale = new StaleDisruptionCleaner({
+      pods: pods.store,
+      api: ctx.api,
+      queue: staleQueue,
+      clock: ctx.clock,
+      log: ctx.log,
+    });
     pods.addEventHandler({
-      onAdd: enqueuePod,
+      onAdd: (p) => {
+        enqueuePod(p);
+        stale.watch(keyOf(p), p);
+      },
       onUpdate: (o, p) => {
         enqueuePod(p);
         if (!isDeepStrictEqual(o.metadata.labels, p.metadata.labels)) enqueuePod(o);
+        stale.watch(keyOf(p), p);
       },
       onDelete: enqueuePod,
     });
     replicaSets.addEventHandler({ onUpdate: enqueueNamespace });
     deployments.addEventHandler({ onUpdate: enqueueNamespace });
     statefulSets.addEventHandler({ onUpdate: enqueueNamespace });
+    ctx.runWorkers(staleQueue, stale, 1);
     ctx.runWorkers(
       queue,
       new DisruptionController({
