@@ -7,7 +7,8 @@ import {
   connect as http2Connect,
   type IncomingHttpHeaders,
 } from 'node:http2';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { KUBECTL } from '../support/kubectl.js';
@@ -109,26 +110,32 @@ function h1Get(
   path: string,
   creds: ClientTls,
 ): Promise<{ status: number; version: string; alpn: string | false; text: string }> {
+  // https.request hands TLS options such as ALPNProtocols to tls.connect; its typings omit them.
+  const options: RequestOptions & ConnectionOptions = {
+    host: '127.0.0.1',
+    port,
+    path,
+    ...creds,
+    servername: 'localhost',
+    ALPNProtocols: ['http/1.1'],
+  };
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path, ...creds, servername: 'localhost', ALPNProtocols: ['http/1.1'] },
-      (res) => {
-        const alpn = (res.socket as unknown as { alpnProtocol: string | false }).alpnProtocol;
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          text += d;
-        });
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            version: res.httpVersion,
-            alpn,
-            text,
-          }),
-        );
-      },
-    );
+    const req = httpsRequest(options, (res) => {
+      const alpn = (res.socket as unknown as { alpnProtocol: string | false }).alpnProtocol;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          version: res.httpVersion,
+          alpn,
+          text,
+        }),
+      );
+    });
     req.on('error', reject);
     req.end();
   });
