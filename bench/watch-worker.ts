@@ -167,9 +167,9 @@ function runHttp2(job: WatchWorkerJob): void {
     key: job.tls.key,
     servername: 'localhost',
   });
+  session.once('connect', (_session, socket) => socket.setNoDelay(true));
   // A session error also errors every open stream, which settles it below.
   session.on('error', () => {});
-  session.socket.setNoDelay(true);
   for (let i = 0; i < job.count; i++) {
     const stream = session.request({
       ':method': 'GET',

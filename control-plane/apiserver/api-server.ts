@@ -128,6 +128,8 @@ export class ApiServer {
       this.server = server;
     }
     this.server.on('secureConnection', (socket: TLSSocket) => {
+      // Small writes (watch events) go out at once; node:http does this itself, node:http2 not.
+      socket.setNoDelay(true);
       this.connections.add(socket);
       socket.once('close', () => this.connections.delete(socket));
     });
