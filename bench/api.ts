@@ -22,6 +22,10 @@ const WATCH_PROCS = Number(process.env.BENCH_WATCH_PROCS ?? 4);
 const WATCH_PIN = process.env.BENCH_WATCH_PIN === '1';
 /** `watch` runs only the watch fan-out part (quick iterations on the watch path). */
 const ONLY = process.env.BENCH_API_ONLY ?? '';
+/** Watch fan-out over which protocols: `h1`, `h2`, or both (default `h1,h2`). */
+const WATCH_PROTOCOLS = (process.env.BENCH_WATCH_PROTOCOLS ?? 'h1,h2')
+  .split(',')
+  .filter((p): p is 'h1' | 'h2' => p === 'h1' || p === 'h2');
 const PACED_RATE = 20;
 const PACED_SECONDS = 15;
 
@@ -286,7 +290,9 @@ async function rawPagedList(etcd: Etcd3, prefix: string): Promise<number> {
  * its watches as streams, as client-go's informers share one).
  */
 async function watchRows(server: TestServer, etcd: Etcd3): Promise<BenchRow[]> {
-  return [...(await watchRowsOver(server, etcd, 'h1')), ...(await watchRowsOver(server, etcd, 'h2'))];
+  const rows: BenchRow[] = [];
+  for (const protocol of WATCH_PROTOCOLS) rows.push(...(await watchRowsOver(server, etcd, protocol)));
+  return rows;
 }
 
 async function watchRowsOver(server: TestServer, etcd: Etcd3, protocol: 'h1' | 'h2'): Promise<BenchRow[]> {
