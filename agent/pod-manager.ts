@@ -9,8 +9,14 @@ import { PodWorker, type PodWorkerDeps } from './pod-worker.js';
 import { PODS } from './resources.js';
 import { isMirrorPod, StaticPodSource } from './static-pods.js';
 
-/** How often every pod is synced again (container exits, back-off expiry) and orphans are looked for. */
-const RESYNC_MS = 1000;
+/**
+ * How often the runtime is relisted (one ListPodSandbox + one ListContainers for the node, as
+ * upstream's PLEG): pods whose runtime state changed, or that are not yet steady (starting,
+ * backing off, waiting for inputs), are synced; orphans are looked for.
+ */
+const RELIST_MS = 1000;
+/** Steady pods are synced at least this often (volume sources refreshed, status re-checked). */
+const FULL_RESYNC_MS = 10_000;
 /** How often pod directories of pods that no longer exist are looked for. */
 const ORPHAN_DIRS_MS = 60_000;
 
@@ -72,14 +78,16 @@ export class PodManager {
     }
     this.synced = true;
     while (!signal.aborted) {
-      await this.findOrphans().then(
-        () => {
+      const runtimeStates = await this.relist().then(
+        (states) => {
           this.scanFailing = false;
+          return states;
         },
         (e: unknown) => {
           // The runtime being down is reported by the node status; say it here once.
-          if (!this.scanFailing) this.log.warn({ err: String(e) }, 'orphan scan failed');
+          if (!this.scanFailing) this.log.warn({ err: String(e) }, 'runtime relist failed');
           this.scanFailing = true;
+          return undefined;
         },
       );
       if (this.o.manifestDir)
@@ -94,12 +102,21 @@ export class PodManager {
           .cleanupOrphans?.(active)
           .catch((e) => this.log.warn({ err: String(e) }, 'orphaned pod directory cleanup failed'));
       }
+      const now = Date.now();
       for (const [uid, w] of this.workers) {
-        if (w.finished) this.workers.delete(uid);
-        else void w.kick();
+        if (w.finished) {
+          this.workers.delete(uid);
+          continue;
+        }
+        const state = runtimeStates?.get(uid) ?? '';
+        const due =
+          !runtimeStates || !w.steady || state !== w.seenRuntimeState || now - w.lastKickAt >= FULL_RESYNC_MS;
+        if (!due) continue;
+        w.seenRuntimeState = state;
+        void w.kick();
       }
       await new Promise((r) => {
-        const t = setTimeout(r, RESYNC_MS);
+        const t = setTimeout(r, RELIST_MS);
         signal.addEventListener('abort', () => {
           clearTimeout(t);
           r(undefined);
@@ -190,10 +207,42 @@ export class PodManager {
     if (!this.stopped) void w.kick();
   }
 
-  private async findOrphans(): Promise<void> {
+  /**
+   * Lists the node's sandboxes and containers once; returns a fingerprint of each pod uid's
+   * runtime state (sandbox and container ids and states), and gives orphans a worker.
+   */
+  private async relist(): Promise<Map<string, string>> {
+    const [sandboxes, containers] = await Promise.all([
+      this.o.cri.runtime.listPodSandbox(),
+      this.o.cri.runtime.listContainers(),
+    ]);
+    const uidOfSandbox = new Map<string, string>();
+    const parts = new Map<string, string[]>();
+    const add = (uid: string, part: string) => {
+      const list = parts.get(uid);
+      if (list) list.push(part);
+      else parts.set(uid, [part]);
+    };
+    for (const s of sandboxes) {
+      const uid = s.labels[POD_UID_LABEL];
+      if (!uid) continue;
+      uidOfSandbox.set(s.id, uid);
+      add(uid, `${s.id}:${s.state}`);
+    }
+    for (const c of containers) {
+      const uid = uidOfSandbox.get(c.podSandboxId) ?? c.labels[POD_UID_LABEL];
+      if (uid) add(uid, `${c.id}:${c.state}`);
+    }
+    this.adoptOrphans(sandboxes);
+    const states = new Map<string, string>();
+    for (const [uid, list] of parts) states.set(uid, list.sort().join(','));
+    return states;
+  }
+
+  private adoptOrphans(sandboxes: { id: string; labels: Record<string, string> }[]): void {
     const known = new Set(this.informer.store.list().map((p) => p.metadata?.uid));
     for (const uid of this.staticPods.keys()) known.add(uid);
-    for (const s of await this.o.cri.runtime.listPodSandbox()) {
+    for (const s of sandboxes) {
       const uid = s.labels[POD_UID_LABEL];
       if (!uid || known.has(uid) || this.workers.has(uid)) continue;
       this.log.info({ uid, sandbox: s.id }, 'orphaned pod sandbox found');

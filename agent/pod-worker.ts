@@ -93,6 +93,16 @@ export class PodWorker {
   pod: Pod | undefined;
   /** True once the pod's runtime state is removed and the API object is gone. */
   finished = false;
+  /**
+   * The last sync left the pod where only a runtime change, a new pod spec or a probe result
+   * moves it (running with every container up, or terminal and stopped): the relist need not
+   * sync it every second.
+   */
+  steady = false;
+  /** When the last sync was asked for (Date.now()). */
+  lastKickAt = 0;
+  /** The runtime-state fingerprint the pod manager saw when it last asked for a sync. */
+  seenRuntimeState = '';
   private running: Promise<void> | undefined;
   private again = false;
   /** Per container name: the delay before the next restart. */
@@ -135,6 +145,7 @@ export class PodWorker {
 
   /** Runs a sync now, or once more after the one in flight. Never rejects. */
   kick(): Promise<void> {
+    this.lastKickAt = Date.now();
     if (this.running) {
       this.again = true;
       return this.running;
@@ -154,6 +165,7 @@ export class PodWorker {
   }
 
   private async sync(): Promise<void> {
+    this.steady = false;
     const pod = this.pod;
     if (!pod || pod.metadata?.deletionTimestamp) {
       await this.terminate(pod);
@@ -163,6 +175,7 @@ export class PodWorker {
     const phase = pod.status?.phase;
     if (this.terminal || phase === 'Succeeded' || phase === 'Failed') {
       await this.stopSandboxes();
+      this.steady = true;
       return;
     }
     const sandbox = await this.ensureSandbox(pod);
@@ -219,7 +232,9 @@ export class PodWorker {
       nowMs: this.d.now(),
     });
     await this.writeStatus(pod, withPodIPs(status, podIPs));
-    if (status.phase === 'Running' && observed.every((o) => o.cri?.state === 'CONTAINER_RUNNING')) {
+    const allRunning = observed.every((o) => o.cri?.state === 'CONTAINER_RUNNING');
+    this.steady = status.phase === 'Running' && initialized && !inputsWait && allRunning;
+    if (status.phase === 'Running' && allRunning) {
       const message = this.startup.report(pod, this.d.now());
       if (message) {
         this.log.info({ breakdown: message }, 'pod started');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import type { DeleteOptions, Status } from 'kubernetes-types/meta/v1.js';
-import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import { SkiffError } from '../api/errors.js';
 import type { ApiObject, KubeList, KubeObject, WatchEvent } from '../api/object.js';
 import type { ResourceDef } from '../api/resources.js';
@@ -9,6 +9,7 @@ import { type Clock, realClock } from './clock.js';
 import type { ClusterConnection } from './kubeconfig.js';
 import { statusErrorFrom } from './status-error.js';
 import { TokenBucket } from './token-bucket.js';
+import { Agent, request } from './undici-core.js';
 import { decodeWatchStream } from './watch.js';
 
 /** What addressing a resource needs; a `ResourceDef` from api/resources.ts fits. */
@@ -411,12 +412,11 @@ export class ApiClient {
       headers['content-type'] = opts.contentType ?? 'application/json';
     }
     try {
-      return await undiciRequest(this.connection.server + pathAndQuery, {
+      return await request(this.dispatcher, this.connection.server + pathAndQuery, {
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
         signal: opts.signal,
-        dispatcher: this.dispatcher,
         headersTimeout: opts.stream ? this.timeoutMs : 0,
         bodyTimeout: opts.stream ? 0 : undefined,
       });

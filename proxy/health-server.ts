@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
+import { http } from '../api/node-http.js';
 import type { Clock } from '../client/clock.js';
+
+const { createServer } = http;
 
 /** What the health endpoint needs to know about the proxier. */
 export interface SyncHealth {

@@ -1,6 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
+import { http } from '../api/node-http.js';
 import { localEndpoints, type ProxyState } from './service-port-map.js';
+
+const { createServer } = http;
 
 /** What one healthCheckNodePort reports. */
 export interface ServiceHealth {

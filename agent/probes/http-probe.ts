@@ -1,9 +1,12 @@
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { HTTPGetAction } from 'kubernetes-types/core/v1.js';
+import { http } from '../../api/node-http.js';
 import { dialError } from './dial-error.js';
 import { MAX_PROBE_OUTPUT, PROBE_USER_AGENT, type ProbeOutcome, type ProbeTarget } from './probe-outcome.js';
 import { hostPort, probeHost, probePort } from './probe-port.js';
+
+const { request: httpRequest } = http;
 
 const MAX_REDIRECTS = 10;
 

@@ -1,9 +1,11 @@
-import { request } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { SpdyStream } from 'spdy-transport';
 import spdy from 'spdy-transport';
 import WebSocket from 'ws';
+import { http } from '../../api/node-http.js';
 import { statusOfRefusal } from './cri-stream-errors.js';
+
+const { request } = http;
 
 /** Remote-command channels (the numbering of the v4/v5 WebSocket protocols). */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;

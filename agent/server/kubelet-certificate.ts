@@ -1,12 +1,13 @@
+import { fork } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { type ServingCertificate, selfSignedServingCertificate } from './serving-certificate.js';
+import type { CertificateRequest } from './serving-certificate-child.js';
 
 /** A kept certificate closer than this to its end is replaced. */
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
@@ -24,7 +25,7 @@ export interface KubeletCertificateOptions {
 /**
  * The kubelet's self-signed serving certificate, kept in certDir across restarts as upstream
  * keeps kubelet.crt: reused while it covers every name and is not about to expire, otherwise made
- * anew (in a worker thread, so the X.509 library never stays loaded in the kubelet) and written.
+ * anew (in a short-lived child process, so the X.509 library never loads in the kubelet) and written.
  */
 export async function kubeletServingCertificate(o: KubeletCertificateOptions): Promise<ServingCertificate> {
   const certFile = join(o.certDir, 'kubelet.crt');
@@ -73,14 +74,25 @@ export function unusable(certPem: string, names: string[], now: Date): string | 
 async function generate(
   request: Parameters<typeof selfSignedServingCertificate>[0],
 ): Promise<ServingCertificate> {
-  const entry = new URL('./serving-certificate-worker.js', import.meta.url);
-  // Running from sources (tests), there is no built worker file: generate in this thread.
-  if (!existsSync(fileURLToPath(entry))) return selfSignedServingCertificate(request);
+  const entry = fileURLToPath(new URL('./serving-certificate-child.js', import.meta.url));
+  // Running from sources (tests), there is no built child entry: generate in this process.
+  if (!existsSync(entry)) return selfSignedServingCertificate(request);
   return new Promise<ServingCertificate>((resolve, reject) => {
-    const worker = new Worker(entry, { workerData: request });
-    worker.once('message', (m: ServingCertificate) => resolve(m));
-    worker.once('error', reject);
-    worker.once('exit', (code) => reject(new Error(`certificate worker exited with code ${code}`)));
+    const child = fork(entry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    let made: ServingCertificate | undefined;
+    child.once('message', (m: ServingCertificate) => {
+      made = m;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      made ? resolve(made) : reject(new Error(`certificate process exited with code ${code}`)),
+    );
+    const message: CertificateRequest = {
+      commonName: request.commonName,
+      names: request.names,
+      nowMs: request.now?.getTime(),
+    };
+    child.send(message);
   });
 }
 

@@ -1,5 +1,8 @@
-import { type IncomingMessage, request } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { http } from '../../api/node-http.js';
+
+const { request } = http;
 
 /**
  * Sends the client's upgrade request (WebSocket or SPDY, with its protocol headers) to a fresh

@@ -1,4 +1,4 @@
-import { type IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
 import { internalError, StatusError, unauthorized } from '../../api/errors.js';
+import { http } from '../../api/node-http.js';
 import type { KubeObject } from '../../api/object.js';
 import { buildV3GroupVersion, buildV3Root } from '../../api/openapi/index.js';
 import { RESOURCES, type ResourceDef } from '../../api/resources.js';
@@ -137,7 +138,7 @@ export class ApiServer {
     // They come over HTTP/1.1 only (HTTP/2 has no Upgrade), on either server.
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       if (head.length > 0) socket.unshift(head);
-      const res = new ServerResponse(req);
+      const res = new http.ServerResponse(req);
       res.assignSocket(socket);
       void this.serve(req, res);
     });

@@ -1,5 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { register } from 'prom-client';
+import { http } from '../../api/node-http.js';
+
+const { createServer } = http;
 
 export interface HealthServer {
   readonly port: number;

@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import { ServerResponse } from 'node:http';
+import { http } from '../../../api/node-http.js';
 import { type ApiResponse, isHttp2Response } from '../http-exchange.js';
 
 /** One watch event line, with its HTTP/1.1 chunk framing (size line, data, CRLF) already around it. */
@@ -52,7 +52,7 @@ export class WatchOutput {
       return;
     }
     const socket = res.socket;
-    const owns = res instanceof ServerResponse && res.headersSent && res.chunkedEncoding;
+    const owns = res instanceof http.ServerResponse && res.headersSent && res.chunkedEncoding;
     if (owns && socket && !socket.destroyed && socket.writable) {
       this.sink = socket;
       this.framed = true;
