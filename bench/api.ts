@@ -22,6 +22,10 @@ const WATCH_PROCS = Number(process.env.BENCH_WATCH_PROCS ?? 4);
 const WATCH_PIN = process.env.BENCH_WATCH_PIN === '1';
 /** `watch` runs only the watch fan-out part (quick iterations on the watch path). */
 const ONLY = process.env.BENCH_API_ONLY ?? '';
+/** Watch fan-out over which protocols: `h1`, `h2`, or both (default `h1,h2`). */
+const WATCH_PROTOCOLS = (process.env.BENCH_WATCH_PROTOCOLS ?? 'h1,h2')
+  .split(',')
+  .filter((p): p is 'h1' | 'h2' => p === 'h1' || p === 'h2');
 const PACED_RATE = 20;
 const PACED_SECONDS = 15;
 
@@ -280,12 +284,25 @@ async function rawPagedList(etcd: Etcd3, prefix: string): Promise<number> {
   }
 }
 
-/** Delivery to one watcher, then to WATCHERS watchers, with the server's and clients' share. */
+/**
+ * Delivery to one watcher, then to WATCHERS watchers, with the server's and clients' share: over
+ * HTTP/1.1 (a connection per watch), then over HTTP/2 (one connection per client process carrying
+ * its watches as streams, as client-go's informers share one).
+ */
 async function watchRows(server: TestServer, etcd: Etcd3): Promise<BenchRow[]> {
-  progress('watch delivery: 1 watcher');
-  const one = await watchFanOut(server, etcd, 1, 'tick-single');
-  progress(`watch fan-out: ${WATCHERS} watchers in ${WATCH_PROCS} processes`);
-  const many = await watchFanOut(server, etcd, WATCHERS, 'tick');
+  const rows: BenchRow[] = [];
+  for (const protocol of WATCH_PROTOCOLS) rows.push(...(await watchRowsOver(server, etcd, protocol)));
+  return rows;
+}
+
+async function watchRowsOver(server: TestServer, etcd: Etcd3, protocol: 'h1' | 'h2'): Promise<BenchRow[]> {
+  // HTTP/1.1 rows keep their names from before HTTP/2 existed, so results stay comparable.
+  const over = protocol === 'h2' ? ', HTTP/2 (a connection per client process)' : '';
+  const wire = protocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1';
+  progress(`watch delivery over ${wire}: 1 watcher`);
+  const one = await watchFanOut(server, etcd, 1, `tick-single-${protocol}`, protocol);
+  progress(`watch fan-out over ${wire}: ${WATCHERS} watchers in ${WATCH_PROCS} processes`);
+  const many = await watchFanOut(server, etcd, WATCHERS, `tick-${protocol}`, protocol);
   const ms = (v: number | undefined) => round(v ?? Number.NaN);
   const rawP50 = percentile(many.raw, 50);
   const rawP99 = percentile(many.raw, 99);
@@ -293,28 +310,28 @@ async function watchRows(server: TestServer, etcd: Etcd3): Promise<BenchRow[]> {
   const p99 = percentile(many.latencies, 99);
   return [
     {
-      metric: 'watch event p50, 1 watcher (write + delivery)',
+      metric: `watch event p50, 1 watcher (write + delivery)${over}`,
       unit: 'ms',
       value: ms(percentile(one.latencies, 50)),
       raw: ms(percentile(one.raw, 50)),
       ratio: round(percentile(one.latencies, 50) / percentile(one.raw, 50)),
     },
     {
-      metric: 'watch event p99, 1 watcher (write + delivery)',
+      metric: `watch event p99, 1 watcher (write + delivery)${over}`,
       unit: 'ms',
       value: ms(percentile(one.latencies, 99)),
       raw: ms(percentile(one.raw, 99)),
       ratio: round(percentile(one.latencies, 99) / percentile(one.raw, 99)),
     },
     {
-      metric: `watch event p50, ${WATCHERS} watchers`,
+      metric: `watch event p50, ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(p50),
       raw: ms(rawP50),
       ratio: round(p50 / rawP50),
     },
     {
-      metric: `watch event p99, ${WATCHERS} watchers`,
+      metric: `watch event p99, ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(p99),
       raw: ms(rawP99),
@@ -323,32 +340,32 @@ async function watchRows(server: TestServer, etcd: Etcd3): Promise<BenchRow[]> {
       met: p99 <= 20,
     },
     {
-      metric: `watch first-to-last receipt p99, ${WATCHERS} watchers`,
+      metric: `watch first-to-last receipt p99, ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(percentile(many.spread, 99)),
     },
     {
-      metric: `server fan-out per event mean, ${WATCHERS} watchers`,
+      metric: `server fan-out per event mean, ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(many.serverDispatch?.mean),
     },
     {
-      metric: `server fan-out per event p99 (bucket bound), ${WATCHERS} watchers`,
+      metric: `server fan-out per event p99 (bucket bound), ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(many.serverDispatch?.p99),
     },
     {
-      metric: `API process CPU per event, ${WATCHERS} watchers`,
+      metric: `API process CPU per event, ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(many.serverCpuMsPerEvent),
     },
     {
-      metric: `watch clients' CPU per event, ${WATCHERS} watchers`,
+      metric: `watch clients' CPU per event, ${WATCHERS} watchers${over}`,
       unit: 'ms',
       value: ms(many.clientCpuMsPerEvent),
     },
     {
-      metric: `events delivered, ${WATCHERS} watchers`,
+      metric: `events delivered, ${WATCHERS} watchers${over}`,
       unit: 'count',
       value: many.latencies.length,
       target: `= ${many.expected}`,
@@ -432,7 +449,13 @@ const DISPATCH_METRIC = 'skiff_storage_watch_cache_dispatch_seconds';
  * Opens n watches on one object, spread over worker processes, then updates it EVENTS times
  * (100 ms apart) and measures each delivery, beside a raw etcd watch of the same key.
  */
-async function watchFanOut(server: TestServer, etcd: Etcd3, n: number, name: string): Promise<FanOut> {
+async function watchFanOut(
+  server: TestServer,
+  etcd: Etcd3,
+  n: number,
+  name: string,
+  protocol: 'h1' | 'h2',
+): Promise<FanOut> {
   const tls = {
     ca: readFileSync(`${server.dataDir}/tls/ca.crt`, 'utf8'),
     cert: readFileSync(`${server.dataDir}/tls/admin.crt`, 'utf8'),
@@ -453,7 +476,7 @@ async function watchFanOut(server: TestServer, etcd: Etcd3, n: number, name: str
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const job: WatchWorkerJob = { host: '127.0.0.1', port: server.port, path, tls, count };
+    const job: WatchWorkerJob = { host: '127.0.0.1', port: server.port, path, tls, count, protocol };
     child.send(job);
     if (WATCH_PIN && child.pid) pin(child.pid, '1');
     return child;

@@ -18,6 +18,8 @@ interface ServerFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   etcdCompactionSchedule: string;
+  disableHttp2Serving?: boolean;
+  http2MaxStreamsPerConnection: string;
   disableScheduler?: boolean;
   disableControllerManager?: boolean;
   agent?: boolean;
@@ -100,6 +102,21 @@ export function addApiServerOptions(cmd: Command): Command {
         'SKIFF_SERVICE_NODE_PORT_RANGE',
         '30000-32767',
       ),
+    )
+    .addOption(
+      opt(
+        '--disable-http2-serving',
+        '(listener) serve HTTP/1.1 only (no ALPN h2)',
+        'SKIFF_DISABLE_HTTP2_SERVING',
+      ),
+    )
+    .addOption(
+      opt(
+        '--http2-max-streams-per-connection <n>',
+        '(listener) concurrent HTTP/2 streams (requests, watches) per client connection',
+        'SKIFF_HTTP2_MAX_STREAMS_PER_CONNECTION',
+        '1000',
+      ),
     );
 }
 
@@ -107,6 +124,13 @@ function parsePort(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new Error(`--${name}: "${value}" is not a port number`);
+  return n;
+}
+
+function parseCount(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1)
+    throw new Error(`--${name}: "${value}" is not a positive count`);
   return n;
 }
 
@@ -152,6 +176,11 @@ export async function runServer(flags: ServerFlags, role: 'server' | 'apiserver'
     serviceClusterIpRange: flags.serviceClusterIpRange,
     serviceNodePortRange: flags.serviceNodePortRange,
     compactionSchedule: flags.etcdCompactionSchedule,
+    http2: !flags.disableHttp2Serving,
+    http2MaxStreamsPerConnection: parseCount(
+      'http2-max-streams-per-connection',
+      flags.http2MaxStreamsPerConnection,
+    ),
     log,
   });
   const components = new AbortController();

@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { register } from 'prom-client';
 import { internalError, StatusError, unauthorized } from '../../api/errors.js';
@@ -17,6 +19,7 @@ import { KubeletProxy } from './handlers/kubelet-proxy.js';
 import { OpenApiV2Handler } from './handlers/openapi-v2.js';
 import { notFoundPath, ResourceHandler, storeKey } from './handlers/resource-handler.js';
 import { answerReview } from './handlers/reviews.js';
+import { type ApiRequest, type ApiResponse, writeHead } from './http-exchange.js';
 import { type ApiMetrics, apiMetrics } from './metrics.js';
 import type { Pki } from './pki.js';
 import { eventHooks } from './registry/event-hooks.js';
@@ -43,10 +46,23 @@ export interface ApiServerOptions {
   serviceNodePortRange: string;
   log: Logger;
   resources?: readonly ResourceDef[];
+  /** Serve HTTP/2 (ALPN h2) beside HTTP/1.1 on the secure port; default true. */
+  http2?: boolean;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS per HTTP/2 connection; default 1000 (kube-apiserver's). */
+  http2MaxStreamsPerConnection?: number;
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 const RESET_STATUS_KINDS = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'CronJob']);
+
+/** Idle HTTP/1.1 keep-alive connections, and HTTP/2 connections without open streams, close after this. */
+const IDLE_TIMEOUT_MS = 65_000;
+/** After close() sends GOAWAY, HTTP/2 connections still open (watches) are cut after this. */
+const SHUTDOWN_GRACE_MS = 1_000;
+/** Per-connection cap on what an HTTP/2 session holds (queued output, header tables), in MiB. */
+const HTTP2_SESSION_MEMORY_MIB = 32;
+/** Flow-control window per request stream (upstream's MaxUploadBufferPerStream). */
+const HTTP2_STREAM_WINDOW = 256 * 1024;
 
 /**
  * The HTTPS API server. Each request goes through the stages authentication -> authorization
@@ -55,7 +71,10 @@ const RESET_STATUS_KINDS = new Set(['Deployment', 'ReplicaSet', 'DaemonSet', 'St
 export class ApiServer {
   readonly stores: Map<string, ResourceStore>;
   readonly allocator: ServiceAllocator;
-  private readonly server: Server;
+  private readonly server: HttpsServer | Http2SecureServer;
+  /** Open client connections, so close() can end them (the HTTP/2 server has no closeAllConnections). */
+  private readonly connections = new Set<TLSSocket>();
+  private readonly sessions = new Set<ServerHttp2Session>();
   private readonly discovery: Discovery;
   private readonly handler: ResourceHandler;
   private readonly metrics: ApiMetrics;
@@ -83,26 +102,85 @@ export class ApiServer {
       metrics: this.metrics,
       connect: (req, res, info, store) => kubeletProxy.serve(req, res, info, store),
     });
-    this.server = createServer(
-      {
-        key: o.pki.servingKeyPem,
-        cert: o.pki.servingCertPem,
-        ca: [o.pki.caCertPem],
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => void this.serve(req, res),
-    );
+    const tls = {
+      key: o.pki.servingKeyPem,
+      cert: o.pki.servingCertPem,
+      ca: [o.pki.caCertPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+    };
+    const onRequest = (req: ApiRequest, res: ApiResponse) => void this.serve(req, res);
+    if (o.http2 === false) {
+      this.server = createHttpsServer(tls, onRequest);
+    } else {
+      // One port for both: ALPN picks h2 (kubectl, client-go) or http/1.1 (exec, attach, port-forward
+      // upgrades, and clients without HTTP/2), whose requests take the node:http path below.
+      const maxStreams = o.http2MaxStreamsPerConnection ?? 1000;
+      const server = createSecureServer(
+        {
+          ...tls,
+          allowHTTP1: true,
+          maxSessionMemory: HTTP2_SESSION_MEMORY_MIB,
+          settings: { maxConcurrentStreams: maxStreams, initialWindowSize: HTTP2_STREAM_WINDOW },
+        },
+        onRequest,
+      );
+      server.on('session', (session) => this.trackSession(session));
+      this.server = server;
+    }
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      // Small writes (watch events) go out at once; node:http does this itself, node:http2 not.
+      socket.setNoDelay(true);
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
+    });
     // Upgrade requests (exec/attach over WebSocket or SPDY) get a response bound to the raw socket.
-    this.server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    // They come over HTTP/1.1 only (HTTP/2 has no Upgrade), on either server.
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       if (head.length > 0) socket.unshift(head);
       const res = new http.ServerResponse(req);
-      res.assignSocket(socket as never);
+      res.assignSocket(socket);
       void this.serve(req, res);
     });
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
-    this.server.requestTimeout = 0;
+    // The HTTP/2 server reads these for its HTTP/1.1 connections too (its typings omit them).
+    Object.assign(this.server, {
+      keepAliveTimeout: IDLE_TIMEOUT_MS,
+      headersTimeout: IDLE_TIMEOUT_MS + 1_000,
+      requestTimeout: 0,
+    });
+  }
+
+  /**
+   * An HTTP/2 connection closes (GOAWAY) once it has had no open stream for the idle timeout, as
+   * an HTTP/1.1 keep-alive connection does; a connection carrying watches is never idle. Node's own
+   * session timeout counts frames, so it would cut a quiet watch, hence the stream count here.
+   */
+  private trackSession(session: ServerHttp2Session): void {
+    this.sessions.add(session);
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      idle = setTimeout(() => {
+        if (!session.closed && !session.destroyed) session.close();
+      }, IDLE_TIMEOUT_MS);
+      idle.unref();
+    };
+    arm();
+    session.on('stream', (stream) => {
+      open++;
+      clearTimeout(idle);
+      stream.once('close', () => {
+        open--;
+        if (open === 0 && !session.closed) arm();
+      });
+    });
+    // A connection reset or a protocol error ends this session only.
+    session.on('error', (err) => this.o.log.debug({ err }, 'http2 session error'));
+    session.once('close', () => {
+      clearTimeout(idle);
+      this.sessions.delete(session);
+    });
+    session.once('connect', () => session.setLocalWindowSize(HTTP2_STREAM_WINDOW * 8));
   }
 
   store(group: string, version: string, plural: string): ResourceStore {
@@ -127,10 +205,21 @@ export class ApiServer {
     return addr;
   }
 
+  /**
+   * Stops listening and ends every connection: HTTP/1.1 ones at once (as closeAllConnections did),
+   * HTTP/2 ones with GOAWAY so clients open no new streams there, cut after a short grace when
+   * streams (watches) keep them open.
+   */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      for (const session of this.sessions) session.close();
+      for (const socket of this.connections) if (socket.alpnProtocol !== 'h2') socket.destroy();
+      if (this.sessions.size > 0) {
+        setTimeout(() => {
+          for (const session of this.sessions) session.destroy();
+        }, SHUTDOWN_GRACE_MS).unref();
+      }
     });
   }
 
@@ -145,7 +234,7 @@ export class ApiServer {
     return undefined;
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async serve(req: ApiRequest, res: ApiResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'https://localhost');
     let info: RequestInfo | undefined;
@@ -183,7 +272,7 @@ export class ApiServer {
     }
   }
 
-  private fail(res: ServerResponse, e: unknown, req: IncomingMessage): void {
+  private fail(res: ApiResponse, e: unknown, req: ApiRequest): void {
     let err: StatusError;
     if (e instanceof StatusError) {
       err = e;
@@ -199,8 +288,8 @@ export class ApiServer {
   }
 
   private async serveReview(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     resource: string,
     user: UserInfo,
   ): Promise<void> {
@@ -210,7 +299,7 @@ export class ApiServer {
     writeJson(res, 201, answerReview(resource, body ?? { metadata: {} }, user));
   }
 
-  private async serveNonResource(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async serveNonResource(req: ApiRequest, res: ApiResponse, url: URL): Promise<void> {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const accept = parseAccept(req.headers.accept);
     switch (path) {
@@ -229,7 +318,7 @@ export class ApiServer {
       }
       case '/metrics': {
         const body = await register.metrics();
-        res.writeHead(200, { 'Content-Type': register.contentType });
+        writeHead(res, 200, { 'Content-Type': register.contentType });
         res.end(body);
         return;
       }
@@ -293,7 +382,7 @@ export class ApiServer {
     throw notFoundPath();
   }
 
-  private aggregated(res: ServerResponse, legacy: boolean, version: 'v2' | 'v2beta1'): void {
+  private aggregated(res: ApiResponse, legacy: boolean, version: 'v2' | 'v2beta1'): void {
     writeJson(
       res,
       200,
@@ -303,8 +392,8 @@ export class ApiServer {
   }
 }
 
-function text(res: ServerResponse, code: number, body: string): void {
-  res.writeHead(code, {
+function text(res: ApiResponse, code: number, body: string): void {
+  writeHead(res, code, {
     'Content-Type': 'text/plain; charset=utf-8',
     'Content-Length': Buffer.byteLength(body),
   });

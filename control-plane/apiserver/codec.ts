@@ -1,7 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, type StatusError, tooLarge, unsupportedMediaType } from '../../api/errors.js';
 import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from '../../api/protobuf/index.js';
+import { type ApiRequest, type ApiResponse, writeHead } from './http-exchange.js';
 
 /** Bodies over this size get 413, as kube-apiserver's 3 MiB request limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -9,7 +9,7 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 export const JSON_CONTENT_TYPE = 'application/json';
 export const TABLE_CONTENT_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+export async function readBody(req: ApiRequest, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > limit) {
     req.resume();
@@ -106,14 +106,14 @@ export function parseAccept(accept: string | undefined): AcceptInfo {
 }
 
 export function writeJson(
-  res: ServerResponse,
+  res: ApiResponse,
   code: number,
   body: unknown,
   contentType = JSON_CONTENT_TYPE,
   headers: Record<string, string> = {},
 ): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, {
+  writeHead(res, code, {
     'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-cache, private',
@@ -122,7 +122,7 @@ export function writeJson(
   res.end(text);
 }
 
-export function writeStatusError(res: ServerResponse, err: StatusError): void {
+export function writeStatusError(res: ApiResponse, err: StatusError): void {
   const headers: Record<string, string> = {};
   if (err.details?.retryAfterSeconds) headers['Retry-After'] = String(err.details.retryAfterSeconds);
   writeJson(res, err.code, err.toStatus(), JSON_CONTENT_TYPE, headers);

@@ -28,6 +28,9 @@ export interface ApiServerRunOptions {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   compactionSchedule: string;
+  /** Serve HTTP/2 beside HTTP/1.1 (default true). */
+  http2?: boolean;
+  http2MaxStreamsPerConnection?: number;
   log: Logger;
 }
 
@@ -113,6 +116,8 @@ async function start(
     securePort: o.securePort,
     serviceClusterIpRange: o.serviceClusterIpRange,
     serviceNodePortRange: o.serviceNodePortRange,
+    http2: o.http2,
+    http2MaxStreamsPerConnection: o.http2MaxStreamsPerConnection,
     log,
   });
   const addr = await api.listen();

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ApiRequest } from '../http-exchange.js';
 import { SYSTEM_AUTHENTICATED, type UserInfo } from './user-info.js';
 
 /**
@@ -6,7 +6,7 @@ import { SYSTEM_AUTHENTICATED, type UserInfo } from './user-info.js';
  * a thrown error means it could not decide (e.g. a backing store failed).
  */
 export interface Authenticator {
-  authenticate(req: IncomingMessage): Promise<UserInfo | undefined>;
+  authenticate(req: ApiRequest): Promise<UserInfo | undefined>;
 }
 
 /**
@@ -21,7 +21,7 @@ export class UnionAuthenticator implements Authenticator {
     this.authenticators = [...authenticators];
   }
 
-  async authenticate(req: IncomingMessage): Promise<UserInfo | undefined> {
+  async authenticate(req: ApiRequest): Promise<UserInfo | undefined> {
     const errors: unknown[] = [];
     for (const authenticator of this.authenticators) {
       let user: UserInfo | undefined;

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { ApiRequest } from '../http-exchange.js';
 import type { Authenticator } from './authenticator.js';
 import type { UserInfo } from './user-info.js';
 
@@ -11,7 +11,7 @@ export interface TokenValidator {
 export class TokenAuthenticator implements Authenticator {
   constructor(private readonly validator: TokenValidator) {}
 
-  async authenticate(req: IncomingMessage): Promise<UserInfo | undefined> {
+  async authenticate(req: ApiRequest): Promise<UserInfo | undefined> {
     const token = bearerToken(req.headers.authorization);
     if (token === undefined) return undefined;
     return this.validator.validate(token);

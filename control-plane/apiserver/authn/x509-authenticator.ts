@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { type ApiRequest, connectionOf } from '../http-exchange.js';
 import type { Authenticator } from './authenticator.js';
 import type { UserInfo } from './user-info.js';
 
@@ -11,14 +11,15 @@ const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
  * only a certificate that verified against the configured client CA (`authorized`) counts.
  */
 export class X509Authenticator implements Authenticator {
-  /** A connection's certificate cannot change, so it is read once per socket, not per request. */
-  private readonly bySocket = new WeakMap<object, UserInfo | undefined>();
+  /** A connection's certificate cannot change, so it is read once per connection, not per request. */
+  private readonly byConnection = new WeakMap<object, UserInfo | undefined>();
 
-  async authenticate(req: IncomingMessage): Promise<UserInfo | undefined> {
-    const socket = req.socket;
-    if (this.bySocket.has(socket)) return this.bySocket.get(socket);
-    const user = this.fromCertificate(socket as Partial<TLSSocket>);
-    this.bySocket.set(socket, user);
+  async authenticate(req: ApiRequest): Promise<UserInfo | undefined> {
+    // On HTTP/2 req.socket is a per-stream proxy that forwards to the session's TLS socket.
+    const connection = connectionOf(req);
+    if (this.byConnection.has(connection)) return this.byConnection.get(connection);
+    const user = this.fromCertificate(req.socket as Partial<TLSSocket>);
+    this.byConnection.set(connection, user);
     return user;
   }
 

@@ -1,8 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Node, Pod } from 'kubernetes-types/core/v1.js';
 import { badRequest, StatusError } from '../../../api/errors.js';
+import { type ApiRequest, type ApiResponse, writeHead } from '../http-exchange.js';
 import type { ResourceStore } from '../registry/resource-store.js';
 import type { ResourceRequestInfo } from '../request-info.js';
 
@@ -26,15 +27,19 @@ export class KubeletProxy {
   ) {}
 
   async serve(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     info: ResourceRequestInfo,
     store: ResourceStore,
   ): Promise<void> {
     const target = await this.target(req, info, store);
     const upgrade = req.headers.upgrade;
-    const headers = { ...req.headers, host: `${target.host}:${target.port}` };
-    delete headers.authorization;
+    const headers: OutgoingHttpHeaders = { host: `${target.host}:${target.port}` };
+    for (const [name, value] of Object.entries(req.headers)) {
+      // HTTP/2 pseudo-headers (:method, :path, ...) are not HTTP/1.1 header fields.
+      if (name.startsWith(':') || name === 'host' || name === 'authorization') continue;
+      headers[name] = value;
+    }
     const proxied = httpsRequest({
       host: target.host,
       port: target.port,
@@ -48,7 +53,7 @@ export class KubeletProxy {
     });
     await new Promise<void>((resolve) => {
       proxied.on('response', (upstream) => {
-        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        writeHead(res, upstream.statusCode ?? 502, upstream.headers);
         upstream.pipe(res);
         upstream.on('end', resolve);
         res.on('close', () => {
@@ -82,7 +87,7 @@ export class KubeletProxy {
             'InternalError',
             `error dialing kubelet on node ${target.node}: ${e.message}`,
           );
-          res.writeHead(502, { 'Content-Type': 'application/json' });
+          writeHead(res, 502, { 'Content-Type': 'application/json' });
           res.end(JSON.stringify(err.toStatus()));
         } else {
           (req.socket as Duplex).destroy();
@@ -94,7 +99,7 @@ export class KubeletProxy {
   }
 
   private async target(
-    req: IncomingMessage,
+    req: ApiRequest,
     info: ResourceRequestInfo,
     store: ResourceStore,
   ): Promise<{ host: string; port: number; path: string; node: string }> {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { methodNotAllowed, notAcceptable } from '../../../api/errors.js';
 import { buildV2, encodeV2Protobuf } from '../../../api/openapi/index.js';
 import type { ResourceDef } from '../../../api/resources.js';
+import { type ApiRequest, type ApiResponse, writeHead } from '../http-exchange.js';
 
 /**
  * The protobuf media types of /openapi/v2: the one client-go asks for, and the spelling every
@@ -64,7 +64,7 @@ export class OpenApiV2Handler {
 
   constructor(private readonly resources: readonly ResourceDef[]) {}
 
-  serve(req: IncomingMessage, res: ServerResponse): void {
+  serve(req: ApiRequest, res: ApiResponse): void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       throw methodNotAllowed(`${req.method} is not supported on /openapi/v2`);
     }
@@ -81,12 +81,13 @@ export class OpenApiV2Handler {
       'Cache-Control': 'no-cache, private',
     };
     if (etagMatches(req.headers['if-none-match'], etag)) {
-      res.writeHead(304, headers);
+      writeHead(res, 304, headers);
       res.end();
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Type': accepted.contentType, 'Content-Length': body.length });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    writeHead(res, 200, { ...headers, 'Content-Type': accepted.contentType, 'Content-Length': body.length });
+    if (req.method === 'HEAD') res.end();
+    else res.end(body);
   }
 
   /** The serialized form and the shared ETag, building what is missing. */

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DeleteOptions } from 'kubernetes-types/meta/v1.js';
 import {
   badRequest,
@@ -24,6 +23,7 @@ import {
   TABLE_CONTENT_TYPE,
   writeJson,
 } from '../codec.js';
+import type { ApiRequest, ApiResponse } from '../http-exchange.js';
 import type { ApiMetrics } from '../metrics.js';
 import { optionalInt, parseDryRun, parseFieldValidation, parseListQuery } from '../query-options.js';
 import type { RequestContext } from '../registry/context.js';
@@ -40,8 +40,8 @@ export interface ResourceHandlerDeps {
   metrics: ApiMetrics;
   /** Subresources served by other components (log, exec, proxy...). */
   connect?: (
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     info: ResourceRequestInfo,
     store: ResourceStore,
   ) => Promise<void>;
@@ -66,8 +66,8 @@ export class ResourceHandler {
   constructor(private readonly d: ResourceHandlerDeps) {}
 
   async handle(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     url: URL,
     info: ResourceRequestInfo,
     user: UserInfo,
@@ -180,8 +180,8 @@ export class ResourceHandler {
   }
 
   private async create(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     info: ResourceRequestInfo,
     store: ResourceStore,
     ctx: RequestContext,
@@ -204,7 +204,7 @@ export class ResourceHandler {
   }
 
   private async bind(
-    res: ServerResponse,
+    res: ApiResponse,
     info: ResourceRequestInfo,
     store: ResourceStore,
     binding: KubeObject,
@@ -239,8 +239,8 @@ export class ResourceHandler {
   }
 
   private async update(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     info: ResourceRequestInfo,
     store: ResourceStore,
     ctx: RequestContext,
@@ -277,8 +277,8 @@ export class ResourceHandler {
   }
 
   private async patch(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     info: ResourceRequestInfo,
     store: ResourceStore,
     ctx: RequestContext,
@@ -360,8 +360,8 @@ export class ResourceHandler {
   }
 
   private async delete(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     q: URLSearchParams,
     info: ResourceRequestInfo,
     store: ResourceStore,
@@ -377,8 +377,8 @@ export class ResourceHandler {
   }
 
   private async deleteCollection(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: ApiRequest,
+    res: ApiResponse,
     q: URLSearchParams,
     info: ResourceRequestInfo,
     store: ResourceStore,
@@ -434,12 +434,12 @@ export class ResourceHandler {
     }
   }
 
-  private respond(res: ServerResponse, code: number, body: unknown, ctx: RequestContext): void {
+  private respond(res: ApiResponse, code: number, body: unknown, ctx: RequestContext): void {
     writeJson(res, code, body, undefined, warningHeaders(ctx));
   }
 }
 
-async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+async function deleteOptions(req: ApiRequest, q: URLSearchParams): Promise<DeleteOptions> {
   const raw = await readBody(req);
   let options: DeleteOptions = {};
   if (raw.length > 0) {

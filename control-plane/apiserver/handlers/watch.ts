@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { StatusError } from '../../../api/errors.js';
 import type { KubeObject } from '../../../api/object.js';
 import { apiVersionOfResource, type ResourceDef, withTypeMeta } from '../../../api/resources.js';
@@ -8,6 +7,7 @@ import type { StoreEvent, StoreWatch } from '../../storage/store.js';
 import { isStorageError } from '../../storage/store.js';
 import { offerSink } from '../../storage/watch-cache-sink.js';
 import { JSON_CONTENT_TYPE, TABLE_CONTENT_TYPE } from '../codec.js';
+import { type ApiResponse, isHttp2Response, writeHead } from '../http-exchange.js';
 import type { ApiMetrics } from '../metrics.js';
 import { type Frame, frameOf, WatchOutput } from './watch-output.js';
 
@@ -29,7 +29,7 @@ export interface WatchStreamOptions {
 
 /** Streams store events as newline-delimited JSON watch events until the client leaves or the timeout. */
 export async function streamWatch(
-  res: ServerResponse,
+  res: ApiResponse,
   watch: StoreWatch,
   opts: WatchStreamOptions,
 ): Promise<void> {
@@ -37,12 +37,14 @@ export async function streamWatch(
   const timer = setTimeout(() => watch.stop(), timeout);
   const onClose = () => watch.stop();
   res.on('close', onClose);
-  res.writeHead(200, {
+  // writeHead leaves Transfer-Encoding out on HTTP/2, where the stream frames the body.
+  writeHead(res, 200, {
     'Content-Type': opts.table ? TABLE_CONTENT_TYPE : JSON_CONTENT_TYPE,
     'Cache-Control': 'no-cache, private',
     'Transfer-Encoding': 'chunked',
   });
-  res.flushHeaders();
+  // An HTTP/2 response sends its HEADERS frame in writeHead already.
+  if (!isHttp2Response(res)) res.flushHeaders();
   const out = new WatchOutput(res);
   opts.metrics.watchers.inc({ resource: opts.def.plural });
   let first = true;
@@ -73,7 +75,7 @@ export async function streamWatch(
   const sink = {
     consumed: 0,
     offer(event: StoreEvent, batch: boolean): boolean {
-      if (finished || res.destroyed || out.closed || out.backedUp) return false;
+      if (finished || out.closed || out.backedUp) return false;
       if (batch && !corked) {
         corked = true;
         out.cork();
@@ -93,7 +95,7 @@ export async function streamWatch(
       const ok = out.write(frameFor(event));
       sink.consumed++;
       if (!ok) await out.drained();
-      if (res.destroyed) break;
+      if (out.closed) break;
     }
   } catch (e) {
     const err = isStorageError(e) ? opts.translate(e) : e;
@@ -109,7 +111,7 @@ export async function streamWatch(
             reason: 'InternalError',
             code: 500,
           };
-    if (!res.destroyed)
+    if (!out.closed)
       out.write(frameOf(Buffer.from(`${JSON.stringify({ type: 'ERROR', object: status })}\n`)));
   } finally {
     finished = true;
@@ -117,7 +119,7 @@ export async function streamWatch(
     res.off('close', onClose);
     watch.stop();
     opts.metrics.watchers.dec({ resource: opts.def.plural });
-    if (!res.destroyed) res.end();
+    if (!out.closed) res.end();
   }
 }
 

@@ -1,8 +1,17 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import {
+  type ClientHttp2Session,
+  connect as connectHttp2,
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2ServerResponse,
+  constants as h2constants,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frameOf, WatchOutput } from '../../../control-plane/apiserver/handlers/watch-output.js';
+import { writeHead } from '../../../control-plane/apiserver/http-exchange.js';
 
 let server: Server | undefined;
 
@@ -116,5 +125,96 @@ describe('WatchOutput', () => {
     socket.destroy();
     expect(r.accepted).toBe(false);
     expect(r.pending).toBeGreaterThan(0);
+  });
+});
+
+describe('WatchOutput on HTTP/2', () => {
+  let h2server: Http2Server | undefined;
+  let client: ClientHttp2Session | undefined;
+
+  afterEach(async () => {
+    client?.destroy();
+    client = undefined;
+    await new Promise<void>((resolve) => {
+      if (!h2server) resolve();
+      else h2server.close(() => resolve());
+    });
+    h2server = undefined;
+  });
+
+  /** An h2c server whose responses go to `handle`; resolves with a connected client session. */
+  async function h2(handle: (res: Http2ServerResponse) => void): Promise<ClientHttp2Session> {
+    h2server = createHttp2Server((_req, res) => {
+      writeHead(res, 200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      handle(res);
+    });
+    await new Promise<void>((resolve) => h2server?.listen(0, '127.0.0.1', resolve));
+    const port = (h2server.address() as AddressInfo).port;
+    client = connectHttp2(`http://127.0.0.1:${port}`);
+    return client;
+  }
+
+  it('writes the bare lines as DATA on the stream and ends it with res.end()', async () => {
+    const lines = ['{"type":"ADDED"}\n', '{"type":"MODIFIED","object":{"a":"ü"}}\n'];
+    const session = await h2((res) => {
+      const out = new WatchOutput(res);
+      out.cork();
+      for (const l of lines) out.write(frameOf(Buffer.from(l)));
+      out.uncork();
+      res.end();
+    });
+    const stream = session.request({ ':path': '/w' });
+    let headers: Record<string, unknown> = {};
+    stream.on('response', (h) => {
+      headers = h;
+    });
+    const body: Buffer[] = [];
+    stream.on('data', (d: Buffer) => body.push(d));
+    await new Promise((resolve) => stream.on('end', resolve));
+    expect(headers[':status']).toBe(200);
+    expect(headers['transfer-encoding']).toBeUndefined();
+    expect(Buffer.concat(body).toString('utf8')).toBe(lines.join(''));
+  });
+
+  it('backs up when the client does not read, and resolves drained once it does', async () => {
+    let result: Promise<{ accepted: boolean; backedUp: boolean; pending: number }> | undefined;
+    const session = await h2((res) => {
+      const out = new WatchOutput(res);
+      // Far past the client's 64 KiB stream window and the stream's high-water mark.
+      const accepted = out.write(frameOf(Buffer.alloc(1024 * 1024, 'x')));
+      const backedUp = out.backedUp;
+      const pending = out.pending;
+      result = out.drained().then(() => ({ accepted, backedUp, pending }));
+    });
+    const stream = session.request({ ':path': '/w' });
+    stream.pause();
+    while (!result) await new Promise((r) => setTimeout(r, 10));
+    stream.resume();
+    const r = await result;
+    expect(r).toMatchObject({ accepted: false, backedUp: true });
+    expect(r.pending).toBeGreaterThan(0);
+  });
+
+  it('reports closed after the client resets the stream, and later writes do not throw', async () => {
+    let out: WatchOutput | undefined;
+    let closedRes: Promise<void> | undefined;
+    const session = await h2((res) => {
+      out = new WatchOutput(res);
+      closedRes = new Promise((resolve) => res.on('close', resolve));
+      out.write(frameOf(Buffer.from('{"type":"ADDED"}\n')));
+    });
+    const stream = session.request({ ':path': '/w' });
+    await new Promise((resolve) => stream.once('data', resolve));
+    stream.close(h2constants.NGHTTP2_CANCEL);
+    while (!closedRes) await new Promise((r) => setTimeout(r, 10));
+    await closedRes;
+    expect(out?.closed).toBe(true);
+    await out?.drained();
+    expect(() => out?.write(frameOf(Buffer.from('{"type":"DELETED"}\n')))).not.toThrow();
+    // The session still serves other streams.
+    const again = session.request({ ':path': '/again' });
+    const status = await new Promise((resolve) => again.on('response', (h) => resolve(h[':status'])));
+    again.close();
+    expect(status).toBe(200);
   });
 });
