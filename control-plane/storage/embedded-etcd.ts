@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { SkiffError } from '../../api/errors.js';
+import { http } from '../../api/node-http.js';
 
 export interface EmbeddedEtcdOptions {
   dataDir: string;
@@ -201,15 +202,30 @@ export class EmbeddedEtcd {
   }
 }
 
-/** True when etcd's /health endpoint on `url` reports healthy. */
-export async function etcdAnswers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
-    const body = (await res.json()) as { health?: string };
-    return res.ok && body.health === 'true';
-  } catch {
-    return false;
-  }
+/**
+ * True when etcd's /health endpoint on `url` (plain HTTP, loopback) reports healthy. Plain
+ * node:http rather than fetch, which would load Node's bundled undici into the API server.
+ */
+export function etcdAnswers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/health`, { timeout: 1_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 && (JSON.parse(body) as { health?: string }).health === 'true');
+        } catch {
+          resolve(false);
+        }
+      });
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }
 
 function portFree(port: number): Promise<boolean> {
