@@ -33,13 +33,17 @@ export async function admitPodPriority(obj: KubeObject, classes: ResourceStore):
   let pc: PriorityClass | undefined;
   if (spec.priorityClassName) {
     try {
-      pc = (await classes.get('', spec.priorityClassName)) as unknown as PriorityClass;
+      // From the watch cache (as upstream's lister); a miss may be cache lag, so it is confirmed.
+      pc = (await classes.get('', spec.priorityClassName, '0').catch((e: unknown) => {
+        if (isStatusError(e, 'NotFound')) return classes.get('', spec.priorityClassName ?? '');
+        throw e;
+      })) as unknown as PriorityClass;
     } catch (e) {
       if (!isStatusError(e, 'NotFound')) throw e;
       throw forbidden(`${name} is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`);
     }
   } else {
-    const all = (await classes.list('', {})).items as unknown as PriorityClass[];
+    const all = (await classes.list('', { resourceVersion: '0' })).items as unknown as PriorityClass[];
     pc = all
       .filter((c) => c.globalDefault)
       .sort(
