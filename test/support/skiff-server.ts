@@ -38,6 +38,13 @@ export interface TestServer {
  */
 export const API_ONLY_FLAGS = ['--disable-scheduler', '--disable-controller-manager'];
 
+/** Servers started by this process and not yet exited: stopped when the process exits, so a
+ * test that timed out before its stop() leaves no server (and etcd) running behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
 export async function startSkiffServer(
   extraArgs: string[] = [],
   opts: {
@@ -80,6 +87,8 @@ export async function startSkiffServer(
       env: { ...process.env, SKIFF_LOG_LEVEL: process.env.SKIFF_LOG_LEVEL ?? 'warn', ...opts.env },
     },
   );
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
   const kubeconfig = join(dataDir, 'admin.kubeconfig');
