@@ -650,7 +650,8 @@ export class PodWorker {
     for (const s of sandboxes) await this.removeSandbox(s.id, grace);
     if (sandboxes.length > 0) {
       this.log.info({ sandboxes: sandboxes.length, grace }, 'pod sandboxes removed');
-      await this.removeCgroups();
+      // containerd leaves the pod-level cgroup behind (directories, or a systemd slice).
+      await this.d.cgroups.removePod(this.uid);
       const m = sandboxes[0]?.metadata;
       if (m)
         await rm(join(this.d.podLogsDir, `${m.namespace}_${m.name}_${this.uid}`), {
@@ -674,10 +675,5 @@ export class PodWorker {
     } else {
       this.finished = true;
     }
-  }
-
-  /** containerd leaves the pod-level cgroup behind (directories, or a systemd slice). */
-  private async removeCgroups(): Promise<void> {
-    await this.d.cgroups.removePod(this.uid);
   }
 }

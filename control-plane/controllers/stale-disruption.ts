@@ -1,7 +1,7 @@
 import type { PodCondition } from 'kubernetes-types/core/v1.js';
 import type { Logger } from 'pino';
 import { isStatusError } from '../../api/errors.js';
-import type { ApiClient, Clock, Store, WorkQueue } from '../../client/index.js';
+import { type ApiClient, type Clock, rfc3339, type Store, type WorkQueue } from '../../client/index.js';
 import type { PodObject } from './replicaset-controller.js';
 import { PODS } from './resources.js';
 
@@ -60,7 +60,7 @@ export class StaleDisruptionCleaner {
     const cleared: PodCondition = {
       type: 'DisruptionTarget',
       status: 'False',
-      lastTransitionTime: new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      lastTransitionTime: rfc3339(now),
     };
     const conditions = (pod.status?.conditions ?? []).map((c) =>
       c.type === 'DisruptionTarget' ? cleared : c,
