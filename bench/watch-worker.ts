@@ -38,14 +38,15 @@ class WatchStream {
   private head = '';
   private inBody = false;
   private pending: Buffer = Buffer.alloc(0);
-  private line = '';
+  private readonly lines: LineSplitter;
   ended = false;
 
   constructor(
     readonly socket: TLSSocket,
     private readonly onHeaders: (status: number) => void,
-    private readonly onLine: (line: string, at: number) => void,
+    onLine: (line: string, at: number) => void,
   ) {
+    this.lines = new LineSplitter(onLine);
     socket.on('data', (d: Buffer) => this.data(d));
     socket.on('close', () => {
       this.ended = true;
@@ -75,18 +76,8 @@ class WatchStream {
         return;
       }
       if (this.pending.length < eol + 2 + size + 2) return;
-      this.text(this.pending.subarray(eol + 2, eol + 2 + size).toString('utf8'), at);
+      this.lines.push(this.pending.subarray(eol + 2, eol + 2 + size).toString('utf8'), at);
       this.pending = this.pending.subarray(eol + 2 + size + 2);
-    }
-  }
-
-  private text(s: string, at: number): void {
-    this.line += s;
-    let nl = this.line.indexOf('\n');
-    while (nl >= 0) {
-      this.onLine(this.line.slice(0, nl), at);
-      this.line = this.line.slice(nl + 1);
-      nl = this.line.indexOf('\n');
     }
   }
 }
